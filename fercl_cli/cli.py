@@ -1,0 +1,61 @@
+"""The Typer application. Each subcommand lives in ``fercl_cli.commands.<name>`` and exposes
+``register(app)``; only commands that work are listed in ``COMMANDS``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from fercl_cli import __version__
+from fercl_cli.errors import FerclError
+
+COMMANDS: list[str] = [
+    "doctor",
+]
+
+
+class _FerclGroup(TyperGroup):
+    """Turns :class:`FerclError` into ``error: ...`` on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FerclError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_FerclGroup,
+    name="fercl",
+    help="Expression-aware face representations without labels (SimCLR + TimeAug, HardNeg, FaceSwap, MaskFN).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fercl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """fercl: self-supervised contrastive pretraining for facial expression recognition."""
+
+
+for _name in COMMANDS:
+    importlib.import_module(f"fercl_cli.commands.{_name}").register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app())
