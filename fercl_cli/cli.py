@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,12 +20,12 @@ COMMANDS: list[str] = [
 class _FerclGroup(TyperGroup):
     """Turns :class:`FerclError` into ``error: ...`` on stderr and exit status 2."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):  # noqa: ANN001 - the Click context type is private to Typer
         try:
             return super().invoke(ctx)
         except FerclError as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise click.exceptions.Exit(2) from None
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(
@@ -47,7 +46,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """fercl: self-supervised contrastive pretraining for facial expression recognition."""
 

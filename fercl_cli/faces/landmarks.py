@@ -57,3 +57,27 @@ def inter_ocular(landmarks: np.ndarray) -> np.ndarray:
     """Distance between the eye centres, in the landmarks' pixel units; shape ``landmarks.shape[:-2]``."""
     right, left = eye_centres(landmarks)
     return np.linalg.norm(left - right, axis=-1)
+
+
+# Index permutation that relabels landmarks after a horizontal flip: point i of the flipped face is
+# point MIRROR[i] of the original (with x mirrored).
+MIRROR = np.array(
+    list(range(16, -1, -1))
+    + list(range(26, 16, -1))
+    + [27, 28, 29, 30, 35, 34, 33, 32, 31]
+    + [45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40]
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55]
+    + [64, 63, 62, 61, 60, 67, 66, 65]
+)
+
+# Points that barely move with expression (eye corners and nose), used to align faces so that the
+# alignment does not change with the expression (a mouth opening must not shrink the face).
+RIGID = np.array([36, 39, 42, 45, 27, 28, 29, 30, 31, 32, 33, 34, 35])
+
+
+def flip_landmarks(landmarks: np.ndarray, width: float) -> np.ndarray:
+    """Landmarks [..., 68, 2] of the horizontally flipped image of ``width`` pixels, relabelled."""
+    landmarks = np.asarray(landmarks)
+    flipped = landmarks[..., MIRROR, :].copy()
+    flipped[..., 0] = (width - 1) - flipped[..., 0]
+    return flipped

@@ -1,0 +1,54 @@
+import subprocess
+import sys
+
+import typer
+from typer.testing import CliRunner
+
+from fercl_cli import cli
+from fercl_cli.errors import FerclError
+
+runner = CliRunner()
+
+
+def test_help_lists_commands_and_imports_nothing_heavy():
+    code = (
+        "import sys, fercl_cli.cli;"
+        "heavy = [m for m in ('torch', 'dlib', 'cv2', 'h5py', 'sklearn', 'pandas', 'scipy') if m in sys.modules];"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    for name in cli.COMMANDS:
+        assert name in result.output
+
+
+def test_every_command_help_has_an_example():
+    for name in cli.COMMANDS:
+        result = runner.invoke(cli.app, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example" in result.output or "example" in result.output, (
+            f"'fercl {name} --help' has no example"
+        )
+
+
+def test_python_dash_m_entry_point():
+    out = subprocess.run([sys.executable, "-m", "fercl_cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("fercl ")
+
+
+def test_fercl_errors_become_one_line_and_exit_status_2():
+    demo = typer.Typer(cls=cli._FerclGroup)
+
+    @demo.command()
+    def broken() -> None:
+        raise FerclError("store /x/faces.h5 is truncated; rerun preprocess")
+
+    @demo.command()
+    def fine() -> None:
+        pass
+
+    result = runner.invoke(demo, ["broken"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: store /x/faces.h5 is truncated; rerun preprocess"
