@@ -1,0 +1,88 @@
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from fercl_cli.faces.landmarks import inter_ocular
+from fercl_cli.preprocess.analyse import DETECTOR_CODES, AnalyseConfig, analyse_clip
+from fercl_cli.sources.clips import ClipSource
+
+
+@pytest.fixture(scope="module")
+def backend():
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    return DlibBackend()
+
+
+@pytest.fixture(scope="module")
+def moving_face_video(tmp_path_factory):
+    """A 25 fps video of Grace Hopper's portrait drifting and turning slightly: a talking-head-like track."""
+    import matplotlib.cbook
+    from PIL import Image
+
+    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")) as img:
+        photo = np.asarray(img.convert("RGB"))
+    path = tmp_path_factory.mktemp("video") / "00001.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (320, 360))
+    for i in range(30):
+        turn = cv2.getRotationMatrix2D((256.0, 240.0), 4.0 * np.sin(i / 5), 0.6 + 0.02 * np.cos(i / 7))
+        turn[:, 2] += (-90 + 2.0 * i, -50 + 1.5 * np.sin(i / 3))
+        frame = cv2.warpAffine(photo, turn, (320, 360), borderMode=cv2.BORDER_REPLICATE)
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return ClipSource("id1", "vid", "00001", path, "video")
+
+
+def test_tracking_saves_detections_without_losing_landmark_accuracy(backend, moving_face_video):
+    every = analyse_clip(moving_face_video, backend, AnalyseConfig(size=96, fps=Fraction(25), track=False))
+    tracked = analyse_clip(moving_face_video, backend, AnalyseConfig(size=96, fps=Fraction(25), track=True))
+    assert len(every) == len(tracked) == 30
+    assert every.stats["detections"] == 30
+    assert tracked.stats["detections"] * 3 <= every.stats["detections"]
+    assert (tracked.detector == DETECTOR_CODES["tracked"]).sum() == tracked.stats["tracked"]
+    iod = inter_ocular(every.source_landmarks)
+    err = np.linalg.norm(tracked.source_landmarks - every.source_landmarks, axis=-1).mean(axis=1) / iod
+    assert err.mean() < 0.02, err
+
+
+def test_clip_arrays_have_the_documented_shapes_and_frames(backend, moving_face_video):
+    result = analyse_clip(moving_face_video, backend, AnalyseConfig(size=64))
+    n = len(result)
+    assert n == 5  # 30 frames at 25 fps sampled at 25/6 fps: 0, 6, 12, 18, 24
+    assert result.image.shape == (n, 64, 64, 3) and result.image.dtype == np.uint8
+    assert result.landmarks.shape == (n, 68, 2) and result.landmarks.dtype == np.float32
+    assert result.matrix.shape == (n, 2, 3) and result.bbox.shape == (n, 4)
+    assert result.frame_number.tolist() == [0, 6, 12, 18, 24]
+    np.testing.assert_allclose(result.t, result.frame_number / 25, atol=1e-6)
+    assert ((result.landmarks > -5) & (result.landmarks < 69)).all()
+
+
+def test_faceless_and_unreadable_clips_are_failures_not_crashes(backend, tmp_path):
+    blank = tmp_path / "blank"
+    blank.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(blank / f"{i:07d}.jpg"), np.full((120, 120, 3), 90, np.uint8))
+    (blank / "0000003.jpg").write_bytes(b"garbage")
+    result = analyse_clip(ClipSource("i", "v", "blank", blank, "frames"), backend)
+    assert len(result) == 0 and result.image.shape == (0, 128, 128, 3)
+    assert result.stats["dropped:no face"] == 3 and result.stats["dropped:unreadable image"] == 1
+    assert result.failures[-1][2] == "no face in any frame of the clip"
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    result = analyse_clip(ClipSource("i", "v", "broken", broken, "video"), backend)
+    assert len(result) == 0 and result.stats["clips_unreadable"] == 1
+    assert "cannot open the video" in result.failures[0][2]
+
+
+def test_several_faces_are_recorded_and_the_best_is_kept(backend, tmp_path):
+    from skimage import data
+
+    folder = tmp_path / "astro"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "0000001.jpg"), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    result = analyse_clip(ClipSource("i", "v", "astro", folder, "frames"), backend, AnalyseConfig(size=64))
+    assert len(result) == 1 and result.stats["several_faces"] == 1
+    assert "several faces (2)" in result.failures[0][2]
+    assert result.bbox[0][1] < 200  # the face (top), not the mission patch (bottom)
