@@ -1,0 +1,138 @@
+"""Pretraining configuration: the paper's defaults, config files, command-line overrides.
+
+Precedence: dataclass defaults < ``--config`` file (TOML, YAML or JSON) < options given on the command
+line. The resolved configuration is written to ``RUN_DIR/config.json`` and into every checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from fercl_cli.errors import FerclError
+
+MASK_FN_MODES = ("off", "top1", "top1-other-clip", "threshold")
+DESCRIPTOR_KINDS = ("geometry", "resnet18")
+OPTIMIZERS = ("adam", "adamw")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class PretrainConfig:
+    """Every pretraining option; defaults are the released code's values (see docs/pretrain.md).
+
+    Strategy defaults are TimeAug + HardNeg (they need only the face store); FaceSwap needs a swap bank
+    (``fercl swap``) and MaskFN cached descriptors (``fercl describe``).
+    """
+
+    store: str = ""
+    out: str = ""
+    swaps: str | None = None
+    time_aug: bool = True
+    offset_weights: str = "c"
+    hard_neg: bool = True
+    face_swap: bool = False
+    swap_p: float = 0.8
+    swap_q: float = 0.8
+    mask_fn: str = "off"
+    mask_lambda: float = 0.8
+    mask_threshold: float = 0.5
+    descriptor: str = "geometry"
+    arch: str = "resnet50"
+    size: int = 112
+    occlusion_p: float = 0.8
+    batch_clips: int = 128
+    epochs: int = 300
+    optimizer: str = "adam"
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    temperature: float = 0.07
+    warmup_epochs: float = 10.0
+    amp: bool = True
+    channels_last: bool = False
+    compile: bool = False
+    sync_bn: bool = False
+    workers: int = 4
+    seed: int = 0
+    max_steps: int | None = None
+    device: str = "auto"
+
+    def validate(self) -> PretrainConfig:
+        """Check values and combinations; raises :class:`FerclError` naming the option."""
+        choices = {
+            "offset_weights": ("a", "b", "c"),
+            "mask_fn": MASK_FN_MODES,
+            "descriptor": DESCRIPTOR_KINDS,
+            "arch": ("resnet18", "resnet50"),
+            "optimizer": OPTIMIZERS,
+            "device": DEVICES,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise FerclError(
+                    f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )
+        positive = ("batch_clips", "epochs", "lr", "temperature", "size")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise FerclError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        for name in ("swap_p", "swap_q", "occlusion_p"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise FerclError(
+                    f"--{name.replace('_', '-')} is a probability in [0, 1], got {getattr(self, name)}"
+                )
+        if self.weight_decay < 0 or self.warmup_epochs < 0 or self.mask_lambda < 0 or self.workers < 0:
+            raise FerclError(
+                "--weight-decay, --warmup-epochs, --mask-lambda and --workers cannot be negative"
+            )
+        if self.max_steps is not None and self.max_steps < 1:
+            raise FerclError(f"--max-steps must be at least 1, got {self.max_steps}")
+        if self.face_swap and not self.swaps:
+            raise FerclError(
+                "--face-swap needs a swap bank: run 'fercl swap STORE --out SWAPS' and pass --swaps SWAPS"
+            )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Options from a TOML (``.toml``), YAML (``.yaml``/``.yml``) or JSON file; keys use ``_`` or ``-``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FerclError(f"config file {path} does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            import tomllib
+
+            raw = tomllib.loads(path.read_text())
+        elif suffix in (".yaml", ".yml"):
+            import yaml
+
+            raw = yaml.safe_load(path.read_text()) or {}
+        elif suffix == ".json":
+            raw = json.loads(path.read_text())
+        else:
+            raise FerclError(f"config file {path}: use a .toml, .yaml/.yml or .json file")
+    except (ValueError, OSError) as exc:
+        raise FerclError(f"cannot parse config file {path}: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise FerclError(f"config file {path} must hold a table of options, not {type(raw).__name__}")
+    return {str(k).replace("-", "_"): v for k, v in raw.items()}
+
+
+def resolve(file_values: dict[str, Any], overrides: dict[str, Any]) -> PretrainConfig:
+    """Defaults, then ``file_values``, then ``overrides`` (options given explicitly); validated."""
+    known = {f.name for f in fields(PretrainConfig)}
+    unknown = sorted(set(file_values) - known)
+    if unknown:
+        raise FerclError(f"unknown option(s) in the config file: {', '.join(unknown)}")
+    merged = {**file_values, **overrides}
+    try:
+        return PretrainConfig(**merged).validate()
+    except TypeError as exc:
+        raise FerclError(f"bad configuration: {exc}") from None
