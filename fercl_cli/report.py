@@ -34,3 +34,65 @@ def status(ok: bool, required: bool = True) -> Text:
 def print_json(payload: object) -> None:
     """Machine-readable output on stdout (no colour, no wrapping)."""
     print(json.dumps(payload, indent=2, default=str))
+
+
+class TrainingProgress:
+    """A rich progress bar fed by the training loop's events (``start``, ``step``, ``epoch``, ``end``)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._progress = None
+        self._task = None
+
+    def on_event(self, kind: str, payload: dict) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        if kind == "start":
+            for note in payload.get("notes", []):
+                console.print(f"[yellow]note:[/] {escape(note)}")
+            console.print(
+                f"pretraining on {payload['device']} x{payload['world_size']}: {payload['clips']} clips, "
+                f"{payload['frames']} frames, {payload['steps_per_epoch']} steps/epoch; skipped clips: {payload['skipped']}"
+            )
+            self._progress = Progress(
+                TextColumn("[bold]pretrain"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(
+                "steps", total=payload["total_steps"], completed=payload["start_step"], info=""
+            )
+        elif kind == "step" and self._progress is not None:
+            info = (
+                f"ep {payload['epoch']} loss {payload['loss']:.3f} acc {payload['contrastive_accuracy']:.2f} "
+                f"{payload['images_per_s']:.0f} img/s wait {100 * payload['data_wait']:.0f}%"
+            )
+            self._progress.update(self._task, completed=payload["step"], info=info)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def run_summary_table(summary: dict) -> Table:
+    """The end-of-run table of ``fercl pretrain``."""
+    rows = [
+        ("run directory", summary["out"]),
+        ("stopped", summary["stopped"]),
+        ("epochs done", summary["epochs_done"]),
+        ("steps", summary["steps"]),
+        ("last loss", f"{summary['last_loss']:.4f}"),
+        ("images/s", f"{summary['images_per_second']:.1f}"),
+        ("data-wait fraction", f"{summary['data_wait_fraction']:.2f}"),
+        ("FaceSwap views used", summary["swapped_views"]),
+        ("skipped clips (epoch 0)", summary["skipped_clips"]),
+        ("checkpoint", summary["checkpoint"]),
+    ]
+    return table("fercl pretrain", ["", "value"], rows)

@@ -1,0 +1,80 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+from typer.testing import CliRunner
+
+from fercl_cli.cli import app
+from fercl_cli.train import checkpoint
+from tests.train.conftest import write_tiny_store
+
+runner = CliRunner()
+SMALL = ["--arch", "resnet18", "--size", "24", "--batch-clips", "2", "--workers", "0", "--device", "cpu"]
+
+
+def test_cli_run_prints_json_summary_and_honours_a_config_file(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5")
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text("epochs = 1\nlr = 0.001\nseed = 5\n")
+    result = runner.invoke(
+        app,
+        [
+            "pretrain",
+            str(store),
+            "--out",
+            str(tmp_path / "run"),
+            *SMALL,
+            "--config",
+            str(cfg),
+            "--lr",
+            "0.002",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["steps"] == 3 and summary["stopped"] == "finished"
+    resolved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (resolved["epochs"], resolved["lr"], resolved["seed"], resolved["arch"]) == (
+        1,
+        0.002,
+        5,
+        "resnet18",
+    )
+
+
+def test_missing_swap_bank_is_a_one_line_error(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5", clips=2)
+    result = runner.invoke(app, ["pretrain", str(store), "--out", str(tmp_path / "r"), *SMALL, "--face-swap"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: --face-swap needs a swap bank")
+
+
+def test_kill_minus_9_then_resume_gives_the_uninterrupted_weights(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5")
+    args = [str(store), *SMALL, "--epochs", "4", "--seed", "11"]
+    runner.invoke(app, ["pretrain", *args, "--out", str(tmp_path / "straight")], catch_exceptions=False)
+    run = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fercl_cli", "pretrain", *args, "--out", str(run), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if (run / "last.pt").exists() and checkpoint.load(run)["epoch"] >= 1:
+            break
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.load(run)["epoch"] < 4
+    result = runner.invoke(app, ["pretrain", *args, "--out", str(run), "--resume", "--json"])
+    assert result.exit_code == 0, result.output
+    a, b = checkpoint.load(tmp_path / "straight")["model"], checkpoint.load(run)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

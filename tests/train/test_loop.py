@@ -1,0 +1,89 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from fercl_cli.errors import FerclError
+from fercl_cli.train import checkpoint
+from fercl_cli.train.config import resolve
+from fercl_cli.train.loop import pretrain
+
+
+def _config(store, out, **overrides):
+    values = dict(
+        store=str(store),
+        out=str(out),
+        arch="resnet18",
+        size=24,
+        batch_clips=2,
+        epochs=2,
+        workers=0,
+        device="cpu",
+        warmup_epochs=0.5,
+        seed=3,
+    )
+    values.update(overrides)
+    return resolve({}, values)
+
+
+def test_a_short_run_writes_config_metrics_and_a_loadable_checkpoint(tiny_store, tmp_path):
+    events = []
+    summary = pretrain(_config(tiny_store, tmp_path / "run"), on_event=lambda k, p: events.append((k, p)))
+    assert summary.stopped == "finished" and summary.steps == 6 and summary.epochs_done == 2
+    assert np.isfinite(summary.last_loss)
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == list(range(1, 7))
+    assert {"loss", "contrastive_accuracy", "lr", "images_per_s", "data_wait"} <= set(lines[0])
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["arch"] == "resnet18"
+    saved = checkpoint.load(tmp_path / "run")
+    assert saved["epoch"] == 2 and saved["batch"] == 0 and saved["step"] == 6
+    assert [k for k, _ in events].count("epoch") == 2 and events[0][0] == "start" and events[-1][0] == "end"
+
+
+def test_stop_and_resume_is_bit_for_bit(tiny_store, tmp_path):
+    straight = pretrain(_config(tiny_store, tmp_path / "a", epochs=3))
+    pretrain(_config(tiny_store, tmp_path / "b", epochs=3, max_steps=4))  # stops inside epoch 2
+    partial = checkpoint.load(tmp_path / "b")
+    assert (partial["epoch"], partial["batch"], partial["reason"]) == (1, 1, "max_steps")
+    resumed = pretrain(_config(tiny_store, tmp_path / "b", epochs=3), resume=True)
+    assert resumed.steps == straight.steps == 9
+    a, b = checkpoint.load(tmp_path / "a")["model"], checkpoint.load(tmp_path / "b")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    logged = [json.loads(x)["step"] for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(1, 10))
+
+
+def test_hardneg_off_and_timeaug_off_run(tiny_store, tmp_path):
+    summary = pretrain(_config(tiny_store, tmp_path / "r", hard_neg=False, time_aug=False, epochs=1))
+    assert summary.steps == 3 and np.isfinite(summary.last_loss)
+
+
+def test_maskfn_uses_the_stored_descriptors(tiny_store, tmp_path):
+    import shutil
+
+    from fercl_cli.store.descriptors import write_descriptors
+    from fercl_cli.store.reader import FaceStore
+
+    store = tmp_path / "faces.h5"
+    shutil.copy(tiny_store, store)
+    n = FaceStore(store).n_frames
+    values = np.random.default_rng(0).normal(size=(n, 8)).astype(np.float32)
+    values[::7] = 0  # frames without a usable descriptor
+    write_descriptors(store, "geometry", values, {"source": "test"})
+    summary = pretrain(_config(store, tmp_path / "m", mask_fn="top1-other-clip", epochs=1))
+    assert np.isfinite(summary.last_loss)
+    record = json.loads((tmp_path / "m" / "metrics.jsonl").read_text().splitlines()[0])
+    assert {"l1", "l2", "matched"} <= set(record)
+
+
+def test_bad_requests_are_clear(tiny_store, tmp_path):
+    with pytest.raises(FerclError, match="larger than the 6 clips"):
+        pretrain(_config(tiny_store, tmp_path / "x", batch_clips=7))
+    with pytest.raises(FerclError, match="fercl describe"):
+        pretrain(_config(tiny_store, tmp_path / "y", mask_fn="top1"))
+    pretrain(_config(tiny_store, tmp_path / "z", epochs=1))
+    with pytest.raises(FerclError, match="--resume"):
+        pretrain(_config(tiny_store, tmp_path / "z", epochs=1))
+    with pytest.raises(FerclError, match="different settings: lr"):
+        pretrain(_config(tiny_store, tmp_path / "z", epochs=1, lr=1e-2), resume=True)
