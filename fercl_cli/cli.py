@@ -14,6 +14,7 @@ from fercl_cli.errors import FerclError
 
 COMMANDS: list[str] = [
     "doctor",
+    "preprocess",
     "pretrain",
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
@@ -96,3 +97,67 @@ def run_summary_table(summary: dict) -> Table:
         ("checkpoint", summary["checkpoint"]),
     ]
     return table("fercl pretrain", ["", "value"], rows)
+
+
+class ClipProgress:
+    """A rich progress bar over clips fed by ``fercl preprocess`` events."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._progress = None
+        self._task = None
+
+    def on_event(self, kind: str, payload: dict) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        if kind == "start":
+            for note in payload["notes"]:
+                console.print(escape(note))
+            if payload["done"]:
+                console.print(
+                    f"resuming: {payload['done']} of {payload['total']} clips are already in the store"
+                )
+            self._progress = Progress(
+                TextColumn("[bold]preprocess"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            self._progress.start()
+            self._started = time.perf_counter()
+            self._task = self._progress.add_task(
+                "clips", total=payload["total"], completed=payload["done"], info=""
+            )
+        elif kind == "clip" and self._progress is not None:
+            stats = payload["stats"]
+            elapsed = max(time.perf_counter() - self._started, 1e-9)
+            info = f"{stats.get('kept', 0)} frames kept, {stats.get('frames_read', 0) / elapsed:.1f} frames/s"
+            self._progress.update(self._task, advance=1, info=info)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def preprocess_summary_table(summary: dict) -> Table:
+    """The end-of-run table of ``fercl preprocess``."""
+    rows = [
+        ("store", summary["store"]),
+        ("layout", summary["layout"]),
+        ("clips found / in this shard", f"{summary['clips_found']} / {summary['clips_in_shard']}"),
+        ("clips already done (resumed)", summary["clips_already_done"]),
+        ("clips processed now", summary["clips_processed"]),
+        ("clips without any face", summary["clips_without_frames"]),
+        ("frames read / kept", f"{summary['frames_read']} / {summary['frames_kept']}"),
+        *((f"frames dropped: {reason}", count) for reason, count in summary["dropped"].items()),
+        ("frames with several faces (kept one)", summary["several_faces"]),
+        ("detector runs / tracked frames", f"{summary['detections']} / {summary['tracked']}"),
+        ("time", f"{summary['seconds']:.1f} s"),
+        ("frames/s", f"{summary['frames_per_second']:.1f}"),
+    ]
+    return table("fercl preprocess", ["", "value"], rows)

@@ -19,8 +19,7 @@ from fercl_cli.faces.landmarks import RIGID
 from fercl_cli.faces.select import choose_face, iou
 from fercl_cli.faces.types import Face, FaceBackend
 from fercl_cli.sources.clips import VOXCELEB_FPS, VOXCELEB_VIDEO_FPS, ClipReadError, ClipSource, read_clip
-
-DETECTOR_CODES = {"hog": 0, "cnn": 1, "tracked": 2, "insightface": 3}
+from fercl_cli.store.schema import DETECTOR_LABELS
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,8 @@ class ClipResult:
 
     Arrays: ``image`` uint8 [n,S,S,3] RGB crops; ``landmarks`` float32 [n,68,2] crop px;
     ``source_landmarks`` float32 [n,68,2] and ``bbox`` float32 [n,4] (x0,y0,x1,y1) source px;
-    ``matrix`` float32 [n,2,3] source→crop; ``score`` float32 [n]; ``detector`` uint8 [n] (see
-    ``DETECTOR_CODES``); ``frame_number`` int32 [n]; ``t`` float32 [n] seconds.
+    ``matrix`` float32 [n,2,3] source→crop; ``score`` float32 [n]; ``detector`` uint8 [n] (codes of
+    ``fercl_cli.store.schema.DETECTOR_LABELS``); ``frame_number`` int32 [n]; ``t`` float32 [n] seconds.
     ``failures``: (source, stage, reason) records; ``stats``: counters (frames_read, kept, detections,
     tracked, redetections, dropped:<reason>, several_faces).
     """
@@ -171,7 +170,7 @@ def analyse_clip(
             rows["bbox"].append(face.box.astype(np.float32))
             rows["matrix"].append(aligned.matrix.astype(np.float32))
             rows["score"].append(np.float32(face.score))
-            rows["detector"].append(np.uint8(DETECTOR_CODES.get(face.detector, 255)))
+            rows["detector"].append(np.uint8(DETECTOR_LABELS.index(face.detector)))
             rows["frame_number"].append(np.int32(frame.frame_number))
             rows["t"].append(np.float32(frame.t))
     except ClipReadError as exc:

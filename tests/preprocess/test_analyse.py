@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from fercl_cli.faces.landmarks import inter_ocular
-from fercl_cli.preprocess.analyse import DETECTOR_CODES, AnalyseConfig, analyse_clip
+from fercl_cli.preprocess.analyse import AnalyseConfig, analyse_clip
 from fercl_cli.sources.clips import ClipSource
+from fercl_cli.store.schema import DETECTOR_LABELS
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def test_tracking_saves_detections_without_losing_landmark_accuracy(backend, mov
     assert len(every) == len(tracked) == 30
     assert every.stats["detections"] == 30
     assert tracked.stats["detections"] * 3 <= every.stats["detections"]
-    assert (tracked.detector == DETECTOR_CODES["tracked"]).sum() == tracked.stats["tracked"]
+    assert (tracked.detector == DETECTOR_LABELS.index("tracked")).sum() == tracked.stats["tracked"]
     iod = inter_ocular(every.source_landmarks)
     err = np.linalg.norm(tracked.source_landmarks - every.source_landmarks, axis=-1).mean(axis=1) / iod
     assert err.mean() < 0.02, err

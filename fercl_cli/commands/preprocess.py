@@ -1,0 +1,210 @@
+"""``fercl preprocess voxceleb|folder``: videos and frames into the face store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="Decode, detect, landmark, align and crop talking-face clips into a face store (HDF5).",
+    no_args_is_help=True,
+)
+
+
+def _common(
+    out: Path,
+    fps: str,
+    size: int,
+    encoding: str,
+    workers: int,
+    shard: str,
+    limit_clips: int | None,
+    detector: str,
+    models_dir: Path | None,
+    upsample: int,
+    cnn_fallback: bool,
+    track: bool,
+    redetect_every: int,
+    rule: str,
+):  # noqa: ANN202 - PreprocessConfig
+    from fercl_cli.errors import FerclError
+    from fercl_cli.faces.select import RULES
+    from fercl_cli.preprocess.pipeline import PreprocessConfig, check_output, parse_fps, parse_shard
+
+    if encoding not in ("raw", "jpeg"):
+        raise FerclError(f"--encoding must be raw or jpeg, got {encoding!r}")
+    if rule not in RULES:
+        raise FerclError(f"--face-rule must be one of {', '.join(RULES)}, got {rule!r}")
+    if size < 32:
+        raise FerclError(f"--size must be at least 32 px, got {size}")
+    if workers < 0 or upsample < 0 or redetect_every < 0:
+        raise FerclError("--workers, --upsample and --redetect-every cannot be negative")
+    return PreprocessConfig(
+        out=str(check_output(out)),
+        size=size,
+        fps=parse_fps(fps),
+        encoding=encoding,
+        detector=detector,
+        models_dir=str(models_dir) if models_dir else None,
+        upsample=upsample,
+        cnn_fallback=cnn_fallback,
+        track=track,
+        redetect_every=redetect_every,
+        rule=rule,
+        workers=workers,
+        shard=parse_shard(shard),
+        limit_clips=limit_clips,
+    )
+
+
+def _run(discovery, config, json_output: bool) -> None:  # noqa: ANN001 - Discovery, PreprocessConfig
+    from fercl_cli import report
+    from fercl_cli.preprocess.pipeline import preprocess as run
+
+    progress = report.ClipProgress(enabled=not json_output)
+    try:
+        summary = run(discovery, config, on_event=progress.on_event)
+    except KeyboardInterrupt:
+        progress.stop()
+        report.err_console.print(
+            f"interrupted: committed clips are kept in {config.out}; rerun the same command to resume"
+        )
+        raise typer.Exit(130) from None
+    finally:
+        progress.stop()
+    if json_output:
+        report.print_json(summary.to_dict())
+    else:
+        report.console.print(report.preprocess_summary_table(summary.to_dict()))
+
+
+OUT = typer.Option(..., "--out", help="Face store to write (created, or resumed when it exists).")
+FPS = typer.Option("25/6", "--fps", help="Frames per second kept from videos (VoxCeleb's 25/6 by default).")
+SIZE = typer.Option(128, "--size", help="Side of the aligned square crops in pixels.")
+ENCODING = typer.Option("raw", "--encoding", help="raw uint8 pixels, or jpeg (4-8x smaller).")
+WORKERS = typer.Option(1, "--workers", help="Analysis worker processes (0 = in this process).")
+SHARD = typer.Option(
+    "0/1", "--shard", help="I/N: process every N-th clip from the I-th; join with 'fercl store merge'."
+)
+LIMIT = typer.Option(None, "--limit-clips", help="Process at most K clips (of this shard).")
+DETECTOR = typer.Option("dlib", "--detector", help="dlib (default) or insightface (needs --models-dir).")
+MODELS = typer.Option(None, "--models-dir", help="Folder with the detector/landmark model files.")
+UPSAMPLE = typer.Option(1, "--upsample", help="dlib HOG upsampling (1 finds faces down to ~40 px).")
+CNN = typer.Option(
+    False,
+    "--cnn-fallback/--no-cnn-fallback",
+    help="Run dlib's CNN detector when HOG finds no face (slow on CPU).",
+)
+TRACK = typer.Option(
+    True,
+    "--track/--no-track",
+    help="Re-fit landmarks from the previous frame instead of detecting every frame.",
+)
+REDETECT = typer.Option(
+    4, "--redetect-every", help="With --track: a full detection at least every N frames (0 = on drift only)."
+)
+RULE = typer.Option(
+    "best", "--face-rule", help="Which face to keep when there are several: best | largest | track."
+)
+JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+
+
+@app.command("voxceleb")
+def voxceleb(
+    root: Path = typer.Argument(
+        ..., help="VoxCeleb root: <id>/<video>/<clip>.mp4 or unzippedIntervalFaces/..."
+    ),
+    out: Path = OUT,
+    layout: str = typer.Option("auto", "--layout", help="auto | videos | frames."),
+    meta: Path | None = typer.Option(
+        None, "--meta", help="vox1_meta.csv (frames layout; found next to ROOT if omitted)."
+    ),
+    fps: str = FPS,
+    size: int = SIZE,
+    encoding: str = ENCODING,
+    workers: int = WORKERS,
+    shard: str = SHARD,
+    limit_clips: int | None = LIMIT,
+    detector: str = DETECTOR,
+    models_dir: Path | None = MODELS,
+    upsample: int = UPSAMPLE,
+    cnn_fallback: bool = CNN,
+    track: bool = TRACK,
+    redetect_every: int = REDETECT,
+    rule: str = RULE,
+    json_output: bool = JSON,
+) -> None:
+    """VoxCeleb1/2 videos or unzippedIntervalFaces frames into a face store.
+
+    Example: fercl preprocess voxceleb /data/voxceleb1 --out faces.h5 --workers 8 --encoding jpeg
+    """
+    from fercl_cli.sources.voxceleb import discover_voxceleb
+
+    config = _common(
+        out,
+        fps,
+        size,
+        encoding,
+        workers,
+        shard,
+        limit_clips,
+        detector,
+        models_dir,
+        upsample,
+        cnn_fallback,
+        track,
+        redetect_every,
+        rule,
+    )
+    _run(discover_voxceleb(root, layout, meta), config, json_output)
+
+
+@app.command("folder")
+def folder(
+    root: Path = typer.Argument(
+        ..., help="One sub-folder per identity, holding videos or image-sequence folders."
+    ),
+    out: Path = OUT,
+    fps: str = FPS,
+    size: int = SIZE,
+    encoding: str = ENCODING,
+    workers: int = WORKERS,
+    shard: str = SHARD,
+    limit_clips: int | None = LIMIT,
+    detector: str = DETECTOR,
+    models_dir: Path | None = MODELS,
+    upsample: int = UPSAMPLE,
+    cnn_fallback: bool = CNN,
+    track: bool = TRACK,
+    redetect_every: int = REDETECT,
+    rule: str = RULE,
+    json_output: bool = JSON,
+) -> None:
+    """Any tree of talking-face videos or image sequences into a face store.
+
+    Example: fercl preprocess folder /data/my_videos --out faces.h5 --workers 4
+    """
+    from fercl_cli.sources.folders import discover_folder
+
+    config = _common(
+        out,
+        fps,
+        size,
+        encoding,
+        workers,
+        shard,
+        limit_clips,
+        detector,
+        models_dir,
+        upsample,
+        cnn_fallback,
+        track,
+        redetect_every,
+        rule,
+    )
+    _run(discover_folder(root), config, json_output)
+
+
+def register(root_app: typer.Typer) -> None:
+    root_app.add_typer(app, name="preprocess")
