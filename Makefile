@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# Sample photos (six faces, Tom Hanks) are read out of this wheel by 'fercl sample'; never installed.
+	-$(PY) -m pip download --quiet --no-deps insightface==2.1 -d $(VENV)/share/fercl/wheels
 	touch $(STAMP)
 
 test: install

@@ -16,6 +16,7 @@ COMMANDS: list[str] = [
     "doctor",
     "preprocess",
     "pretrain",
+    "sample",
 ]
 
 

@@ -1,0 +1,253 @@
+"""Generating the whole sample corpus: options, checks, the four datasets, identities and a manifest.
+
+Layout under the output folder::
+
+    sample.json          options, source photos (with licences and SHA-256), counts, notes
+    identities.csv       name, group, kind, gender, nationality, source, VoxCeleb1 ID
+    voxceleb/            videos/, unzippedIntervalFaces/, vox1_meta.csv, ground_truth.csv, contact_sheet.jpg
+    affectnet/           Manually_Annotated_Images/, training.csv, validation.csv, ground_truth.csv
+    fer2013/             fer2013.csv, ground_truth.csv
+    lfw/                 lfw_home/ (lfw_funneled/, pairs*.txt), ground_truth.csv
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fercl_cli.errors import FerclError
+from fercl_cli.faces.types import FaceBackend
+
+MANIFEST = "sample.json"
+_OUTPUTS = ("voxceleb", "affectnet", "fer2013", "lfw", "identities.csv", MANIFEST)
+N_AFFECTNET_CLASSES = 8
+N_FER_CLASSES = 7
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    """What to generate.
+
+    Attributes:
+        identities: people in the pretraining clips (VoxCeleb layout).
+        clips_per_identity: clips per person (two clips per video id).
+        seconds: clip length in seconds (25 fps).
+        seed: the random seed; the same seed gives the same corpus.
+        eval_identities: people in AffectNet, FER2013 and LFW (at least two, for LFW's pairs).
+        images_per_class: AffectNet and FER2013 photos per person and class.
+        lfw_images: LFW photos per person (at least two).
+    """
+
+    identities: int = 8
+    clips_per_identity: int = 3
+    seconds: float = 6.0
+    seed: int = 0
+    eval_identities: int = 4
+    images_per_class: int = 4
+    lfw_images: int = 10
+
+    def check(self) -> None:
+        """Raise :class:`FerclError` naming the option at fault."""
+        problems = [
+            (self.identities < 1, f"--identities must be at least 1, got {self.identities}"),
+            (
+                self.clips_per_identity < 1,
+                f"--clips-per-identity must be at least 1, got {self.clips_per_identity}",
+            ),
+            (
+                not math.isfinite(self.seconds) or self.seconds < 0.5,
+                f"--seconds must be at least 0.5 (one clip needs frames), got {self.seconds}",
+            ),
+            (self.seed < 0, f"--seed must be >= 0, got {self.seed}"),
+            (
+                self.eval_identities < 2,
+                f"--eval-identities must be at least 2 (LFW pairs), got {self.eval_identities}",
+            ),
+            (
+                self.images_per_class < 1,
+                f"--images-per-class must be at least 1, got {self.images_per_class}",
+            ),
+            (self.lfw_images < 2, f"--lfw-images must be at least 2 (LFW pairs), got {self.lfw_images}"),
+        ]
+        for bad, message in problems:
+            if bad:
+                raise FerclError(message)
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """What :func:`generate_sample` wrote (JSON-ready via :meth:`to_dict`)."""
+
+    root: str
+    options: dict[str, object]
+    real_identities: int
+    derived_identities: int
+    pretraining_identities: list[str]
+    evaluation_identities: list[str]
+    counts: dict[str, dict[str, int]]
+    paths: dict[str, str]
+    sources: list[dict[str, str]]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict for JSON output."""
+        return asdict(self)
+
+
+def check_output(root: str | Path) -> None:
+    """Raise :class:`FerclError` if ``root`` is a file, or a non-empty folder without an earlier sample corpus."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise FerclError(f"{root} is a file; give a folder (new or empty) for the sample corpus")
+    if root.is_dir() and any(root.iterdir()) and not (root / MANIFEST).is_file():
+        raise FerclError(
+            f"{root} is not empty and holds no earlier sample corpus ({MANIFEST}); give a new or empty folder"
+        )
+
+
+def prepare_output(root: Path) -> None:
+    """Check ``root`` (:func:`check_output`), remove an earlier sample corpus's outputs there, create it."""
+    check_output(root)
+    if root.is_dir():
+        for name in _OUTPUTS:
+            path = root / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def total_work(options: SampleOptions) -> int:
+    """Frames and photos to render, for a progress bar."""
+    from fercl_cli.sample.voxceleb import frames_per_clip
+
+    clips = options.identities * options.clips_per_identity * frames_per_clip(options.seconds)
+    stills = options.eval_identities * options.images_per_class * (N_AFFECTNET_CLASSES + N_FER_CLASSES)
+    return clips + stills + options.eval_identities * options.lfw_images
+
+
+def _write_identities(path: Path, groups: dict[str, list], ids: dict[str, str]) -> None:
+    import pandas as pd
+
+    rows = [
+        {
+            "name": identity.name,
+            "group": group,
+            "kind": identity.kind,
+            "gender": identity.gender,
+            "nationality": identity.nationality,
+            "source": identity.source,
+            "voxceleb_id": ids.get(identity.name, ""),
+        }
+        for group, members in groups.items()
+        for identity in members
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def generate_sample(
+    root: str | Path,
+    options: SampleOptions,
+    progress: Callable[[str, int, int], None] | None = None,
+    backend: FaceBackend | None = None,
+) -> SampleSummary:
+    """Generate the sample corpus under ``root`` (see the module docstring); deterministic per ``options.seed``.
+
+    ``progress(stage, done, total)`` is called as work advances (``done`` counts rendered frames and
+    photos out of :func:`total_work`). ``backend`` finds the faces in the source photos and checks the
+    blends (default: :class:`~fercl_cli.faces.dlib_backend.DlibBackend` with upsample 1).
+
+    Raises:
+        FerclError: bad options, ``root`` unusable, or no package photos with faces found.
+    """
+    from fercl_cli.faces.dlib_backend import DlibBackend
+    from fercl_cli.sample.affectnet import write_affectnet
+    from fercl_cli.sample.contact_sheet import write_contact_sheet
+    from fercl_cli.sample.fer2013 import write_fer2013
+    from fercl_cli.sample.identities import REAL, cast, real_identities
+    from fercl_cli.sample.lfw import write_lfw
+    from fercl_cli.sample.photos import find_source_photos
+    from fercl_cli.sample.voxceleb import voxceleb_id, write_voxceleb
+
+    options.check()
+    root = Path(root)
+    prepare_output(root)
+    total = total_work(options)
+    done = 0
+    stage = "faces"
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(stage, done, total)
+
+    tick(0)
+    search = find_source_photos()
+    if not search.photos:
+        raise FerclError("no package photos found: " + "; ".join(search.missing))
+    backend = backend if backend is not None else DlibBackend(upsample=1)
+    reals, notes = real_identities(search.photos, backend)
+    notes = [*search.missing, *notes]
+    people = cast(
+        reals, options.identities, options.eval_identities, np.random.default_rng([options.seed, 0]), backend
+    )
+    notes += people.notes
+    stage = "voxceleb"
+    vox = write_voxceleb(
+        root, people.pretraining, options.clips_per_identity, options.seconds, options.seed, tick
+    )
+    sheet = write_contact_sheet(root / "voxceleb", root / "voxceleb" / "contact_sheet.jpg")
+    stage = "affectnet"
+    affectnet = write_affectnet(root, people.evaluation, options.images_per_class, options.seed, tick)
+    stage = "fer2013"
+    fer = write_fer2013(root, people.evaluation, options.images_per_class, options.seed, tick)
+    stage = "lfw"
+    lfw = write_lfw(root, people.evaluation, options.lfw_images, options.seed, tick)
+    ids = {identity.name: voxceleb_id(i) for i, identity in enumerate(people.pretraining)}
+    _write_identities(
+        root / "identities.csv", {"pretraining": people.pretraining, "evaluation": people.evaluation}, ids
+    )
+    everyone = people.pretraining + people.evaluation
+    summary = SampleSummary(
+        root=str(root),
+        options=asdict(options),
+        real_identities=sum(i.kind == REAL for i in everyone),
+        derived_identities=sum(i.kind != REAL for i in everyone),
+        pretraining_identities=[i.name for i in people.pretraining],
+        evaluation_identities=[i.name for i in people.evaluation],
+        counts={
+            "voxceleb": asdict(vox),
+            "affectnet": asdict(affectnet),
+            "fer2013": asdict(fer),
+            "lfw": asdict(lfw),
+        },
+        paths={
+            "voxceleb_videos": str(root / "voxceleb" / "videos"),
+            "voxceleb_frames": str(root / "voxceleb" / "unzippedIntervalFaces" / "data"),
+            "voxceleb_meta": str(root / "voxceleb" / "vox1_meta.csv"),
+            "voxceleb_ground_truth": str(root / "voxceleb" / "ground_truth.csv"),
+            "contact_sheet": str(sheet),
+            "affectnet": str(root / "affectnet"),
+            "fer2013": str(root / "fer2013" / "fer2013.csv"),
+            "lfw_data_home": str(root / "lfw"),
+            "identities": str(root / "identities.csv"),
+        },
+        sources=[
+            {"key": p.key, "package": p.package, "member": p.member, "licence": p.licence, "sha256": p.sha256}
+            for p in search.photos
+        ],
+        notes=notes,
+    )
+    manifest = summary.to_dict()
+    del manifest["root"]
+    manifest["paths"] = {key: str(Path(path).relative_to(root)) for key, path in summary.paths.items()}
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return summary
