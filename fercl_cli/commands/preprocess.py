@@ -27,6 +27,7 @@ def _common(
     track: bool,
     redetect_every: int,
     rule: str,
+    commit_seconds: float,
 ):  # noqa: ANN202 - PreprocessConfig
     from fercl_cli.errors import FerclError
     from fercl_cli.faces.select import RULES
@@ -38,6 +39,8 @@ def _common(
         raise FerclError(f"--face-rule must be one of {', '.join(RULES)}, got {rule!r}")
     if size < 32:
         raise FerclError(f"--size must be at least 32 px, got {size}")
+    if commit_seconds < 0:
+        raise FerclError(f"--commit-seconds cannot be negative, got {commit_seconds}")
     if workers < 0 or upsample < 0 or redetect_every < 0:
         raise FerclError("--workers, --upsample and --redetect-every cannot be negative")
     return PreprocessConfig(
@@ -55,6 +58,7 @@ def _common(
         workers=workers,
         shard=parse_shard(shard),
         limit_clips=limit_clips,
+        commit_seconds=commit_seconds,
     )
 
 
@@ -108,6 +112,11 @@ RULE = typer.Option(
     "best", "--face-rule", help="Which face to keep when there are several: best | largest | track."
 )
 JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+COMMIT = typer.Option(
+    5.0,
+    "--commit-seconds",
+    help="Commit finished clips at least this often (a crash loses at most this much work).",
+)
 
 
 @app.command("voxceleb")
@@ -133,6 +142,7 @@ def voxceleb(
     track: bool = TRACK,
     redetect_every: int = REDETECT,
     rule: str = RULE,
+    commit_seconds: float = COMMIT,
     json_output: bool = JSON,
 ) -> None:
     """VoxCeleb1/2 videos or unzippedIntervalFaces frames into a face store.
@@ -156,6 +166,7 @@ def voxceleb(
         track,
         redetect_every,
         rule,
+        commit_seconds,
     )
     _run(discover_voxceleb(root, layout, meta), config, json_output)
 
@@ -179,6 +190,7 @@ def folder(
     track: bool = TRACK,
     redetect_every: int = REDETECT,
     rule: str = RULE,
+    commit_seconds: float = COMMIT,
     json_output: bool = JSON,
 ) -> None:
     """Any tree of talking-face videos or image sequences into a face store.
@@ -202,6 +214,7 @@ def folder(
         track,
         redetect_every,
         rule,
+        commit_seconds,
     )
     _run(discover_folder(root), config, json_output)
 

@@ -85,6 +85,12 @@ def _video_clips(base: Path) -> list[ClipSource]:
     ]
 
 
+def _clip_name(name: str) -> str:
+    """Frame-release clip folders are numbered 1, 2, ...; the video release names them 00001.mp4, ...:
+    numeric names are zero-padded to five digits so both layouts give the same clip keys."""
+    return f"{int(name):05d}" if name.isdigit() else name
+
+
 def _frame_clips(base: Path, names: dict[str, str], notes: list[str]) -> list[ClipSource]:
     clips, unmapped = [], set()
     for folder in base.glob("*/1.6/*/*"):
@@ -95,7 +101,7 @@ def _frame_clips(base: Path, names: dict[str, str], notes: list[str]) -> list[Cl
         if identity is None:
             unmapped.add(person)
             identity = person
-        clips.append(ClipSource(identity, folder.parent.name, folder.name, folder, "frames"))
+        clips.append(ClipSource(identity, folder.parent.name, _clip_name(folder.name), folder, "frames"))
     if unmapped:
         notes.append(
             f"{len(unmapped)} name(s) not in the meta file kept their name as identity: {', '.join(sorted(unmapped)[:5])}"
