@@ -14,9 +14,11 @@ from fercl_cli.errors import FerclError
 
 COMMANDS: list[str] = [
     "doctor",
-    "preprocess",
-    "pretrain",
     "sample",
+    "preprocess",
+    "inspect",
+    "store",
+    "pretrain",
 ]
 
 

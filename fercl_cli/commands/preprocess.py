@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    help="Decode, detect, landmark, align and crop talking-face clips into a face store (HDF5).",
+    help=(
+        "Decode, detect, landmark, align and crop talking-face clips into a face store (HDF5).\n\n"
+        "Example: fercl preprocess voxceleb /data/voxceleb1/unzippedIntervalFaces --out faces.h5 --workers 8"
+    ),
     no_args_is_help=True,
 )
 
