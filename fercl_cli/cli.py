@@ -19,6 +19,8 @@ COMMANDS: list[str] = [
     "inspect",
     "store",
     "pretrain",
+    "evaluate",
+    "report",
 ]
 
 

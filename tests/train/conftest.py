@@ -9,8 +9,8 @@ from fercl_cli.faces.template import DEFAULT_TEMPLATE
 
 
 def write_tiny_store(path, clips: int = 6, frames: int = 40, size: int = 32, seed: int = 0):
-    from fercl_cli.store.writer import FaceStoreWriter
     from fercl_cli.store.schema import ClipFrames
+    from fercl_cli.store.writer import FaceStoreWriter
 
     rng = np.random.default_rng(seed)
     landmarks = DEFAULT_TEMPLATE.points(size).astype(np.float32)

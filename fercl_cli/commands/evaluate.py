@@ -1,0 +1,221 @@
+"""``fercl evaluate``: score a checkpoint on AffectNet, AffectNet valence/arousal, FER2013 or LFW."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    """A rich progress bar on stderr, one line per stage, fed by ``progress(stage, done, total)`` calls."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from fercl_cli import report
+
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=report.err_console,
+        transient=True,
+        disable=not report.err_console.is_terminal,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total)
+        bars.update(tasks[stage], completed=done, total=total)
+
+    with bars:
+        yield update
+
+
+def _print_tables(result: dict[str, Any]) -> None:
+    from fercl_cli import report
+    from fercl_cli.evaluate.compare import format_cell
+
+    summary, metrics = result["summary"], result["summary"]["metrics"]
+    lines = [
+        f"checkpoint: {result['checkpoint']['description']}  [{result['checkpoint']['hash'][:23]}]",
+        f"data: {result['data']['path']}  cache {'hit' if result['data']['cache_hit'] else 'written'}: "
+        f"{result['data']['cache']}",
+    ]
+    features = result["data"]["features"]
+    if features is not None:
+        state = "cache hit" if features["hit"] else "extracted and cached"
+        lines.append(f"features: {features['dim']}-d, {features['precision']}, {state}")
+    lines.append(f"input: {result['preprocessing']['description']}")
+    for line in lines:
+        report.console.print(line, markup=False, highlight=False)
+
+    title = f"{result['task_title']} · protocol {result['protocol']}"
+    rows: list[tuple[str, str]] = []
+    if result["kind"] == "regression":
+        for name in ("valence", "arousal"):
+            rows.append((f"{name} CCC (higher is better)", format_cell(metrics[f"{name}_ccc"], False)))
+            rows.append((f"{name} RMSE (lower is better)", format_cell(metrics[f"{name}_rmse"], False)))
+            rows.append((f"{name} test rows scored", str(summary["scored_rows"][name])))
+    else:
+        better = " (lower = less identity leakage)" if result["kind"] == "identity" else ""
+        rows.append((f"macro-F1 %{better}", format_cell(metrics["macro_f1"], True)))
+        rows.append((f"accuracy %{better}", format_cell(metrics["accuracy"], True)))
+        rows.append(("test rows", str(sum(c["support"] for c in summary["per_class"]))))
+    rows.append(("seeds", ", ".join(str(s) for s in result["seeds"])))
+    for run in result["runs"]:
+        rows.append((f"seed {run['seed']}: chosen", _chosen(run)))
+    table = report.table(title, ["metric", "value"], rows)
+    table.caption = result["protocol_description"]
+    report.console.print(table)
+
+    if result["kind"] != "regression":
+        per_class = [
+            (
+                c["name"],
+                format_cell(c["precision"], True),
+                format_cell(c["recall"], True),
+                format_cell(c["f1"], True),
+                c["support"],
+            )
+            for c in summary["per_class"]
+        ]
+        report.console.print(
+            report.table(
+                f"{title}: per class", ["class", "precision %", "recall %", "F1 %", "support"], per_class
+            )
+        )
+        confusion = summary["confusion"]
+        names = confusion["names"]
+        matrix_rows = [(name, *row) for name, row in zip(names, confusion["matrix"], strict=True)]
+        summed = f", summed over {confusion['runs_summed']} seeds" if confusion["runs_summed"] > 1 else ""
+        report.console.print(
+            report.table(
+                f"{title}: confusion (rows true, columns predicted{summed})",
+                ["true \\ predicted", *names],
+                matrix_rows,
+            )
+        )
+    for note in result["notes"]:
+        report.console.print(f"note: {note}", markup=False, highlight=False)
+
+
+def _chosen(run: dict[str, Any]) -> str:
+    hyper = run["hyperparameters"]
+    if isinstance(run["selection"], dict):  # regression: one choice per target
+        return "; ".join(
+            f"{name} alpha={hyper[name]['alpha']:g} ({run['selection'][name]})" for name in run["selection"]
+        )
+    if "best_epoch" in hyper:
+        return f"epoch {hyper['best_epoch']} of {hyper['epochs']} ({run['selection']})"
+    values = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in hyper.items())
+    return f"{values} ({run['selection']})"
+
+
+def evaluate(
+    task: str = typer.Option(..., "--task", help="affectnet | affectnet-va | fer2013 | lfw."),
+    checkpoint: str = typer.Option(
+        ...,
+        "--checkpoint",
+        help="fercl checkpoint file or run directory; imagenet:PATH (torchvision ResNet weights file); random.",
+    ),
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        help="AffectNet folder (training.csv, validation.csv, Manually_Annotated_Images), fer2013.csv or its "
+        "folder layout, or LFW's scikit-learn data_home (the folder holding lfw_home; default scikit-learn's).",
+    ),
+    protocol: str | None = typer.Option(
+        None, "--protocol", help="linear | knn | paper | nn1 (default: linear; nn1 for lfw)."
+    ),
+    classes: int = typer.Option(8, "--classes", help="AffectNet: 8, or 7 to drop Contempt."),
+    seeds: str = typer.Option(
+        "0", "--seeds", help="Comma-separated seeds, e.g. 1,2,3: mean ± std over them."
+    ),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Cache folder for converted datasets and features (default: DATA/.fercl-cache)."
+    ),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    arch: str | None = typer.Option(
+        None,
+        "--arch",
+        help="resnet18 | resnet50: expected architecture (for 'random': the one built, default resnet50).",
+    ),
+    size: int = typer.Option(112, "--size", help="Network input size (crops cached at size·128/112)."),
+    batch_size: int = typer.Option(
+        256, "--batch-size", help="Images per forward pass when extracting features."
+    ),
+    epochs: int = typer.Option(20, "--epochs", help="Fine-tuning epochs of --protocol paper."),
+    min_faces: int = typer.Option(
+        200, "--min-faces", help="LFW: keep people with at least this many images."
+    ),
+    images: Path | None = typer.Option(
+        None, "--images", help="AffectNet image folder, if not DATA/Manually_Annotated_Images."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the results JSON (everything needed to reproduce)."
+    ),
+    confusion: Path | None = typer.Option(None, "--confusion", help="Write the confusion matrix as a PNG."),
+) -> None:
+    """Evaluate a checkpoint under a named protocol; repeated runs reuse the cached dataset and features.
+
+    Protocols: linear (frozen features, logistic or ridge regression, regularisation chosen on held-out data), knn (cosine kNN), nn1 (LFW 1-NN on a 70/30 split), paper (the paper's fine-tuning, run correctly).
+
+    Example: fercl evaluate --task affectnet --checkpoint runs/timeaug --data /data/AffectNet --seeds 1,2,3 --out affectnet.json
+    """
+    from fercl_cli import report
+    from fercl_cli.errors import FerclError
+    from fercl_cli.evaluate.tasks import EvaluateRequest, evaluate, parse_seeds
+
+    request = EvaluateRequest(
+        task=task,
+        checkpoint=checkpoint,
+        data=data,
+        protocol=protocol,
+        classes=classes,
+        seeds=parse_seeds(seeds),
+        cache_dir=cache,
+        device=device,
+        arch=arch,
+        input_size=size,
+        batch_size=batch_size,
+        epochs=epochs,
+        min_faces=min_faces,
+        images=images,
+    )
+    request.check()
+    if confusion is not None and request.task == "affectnet-va":
+        raise FerclError("--confusion: affectnet-va is a regression task and has no confusion matrix")
+    if confusion is not None and confusion.suffix.lower() != ".png":
+        raise FerclError(
+            f"--confusion {confusion}: the picture is written as PNG; give a path ending in .png"
+        )
+    with _progress() as progress:
+        result = evaluate(request, progress)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+    if confusion is not None:
+        from fercl_cli.evaluate.confusion_png import write_confusion_png
+
+        matrix = result["summary"]["confusion"]
+        title = f"{result['task_title']} - protocol {result['protocol']}"
+        write_confusion_png(confusion, matrix["matrix"], matrix["names"], title)
+    if json_output:
+        report.print_json(result)
+        return
+    _print_tables(result)
+    for path, what in ((out, "results"), (confusion, "confusion matrix")):
+        if path is not None:
+            report.console.print(f"{what} written to {path}", markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate)

@@ -1,0 +1,260 @@
+"""The backbone an evaluation runs on, from ``--checkpoint``: a fercl pretraining checkpoint, a torchvision
+ImageNet state dict (``imagenet:PATH``, the supervised baseline) or ``random`` (the random-init floor).
+
+Every backbone is a torchvision ResNet without ``fc``: images float [B, 3, H, W] (ImageNet-normalised)
+→ pooled features float [B, F] (F = 512 for resnet18, 2048 for resnet50). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fercl_cli.errors import FerclError
+from fercl_cli.train.model import ARCHS
+
+DEFAULT_ARCH = "resnet50"
+IMAGENET_PREFIX = "imagenet:"
+RANDOM = "random"
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A backbone ready for feature extraction or fine-tuning.
+
+    Attributes:
+        module: ``torch.nn.Module`` mapping images [B, 3, H, W] to features [B, F], on the CPU, eval mode.
+        arch: ``resnet18`` or ``resnet50``.
+        feature_dim: F.
+        kind: ``fercl``, ``imagenet`` or ``random``.
+        spec: what ``--checkpoint`` said.
+        path: the weights file read (None for ``random``).
+        hash: ``sha256:<hex>`` of that file, or ``random:<arch>:<seed>``.
+        description: one line for the output.
+        config: the pretraining configuration stored in a fercl checkpoint (empty otherwise).
+    """
+
+    module: Any
+    arch: str
+    feature_dim: int
+    kind: str
+    spec: str
+    path: Path | None
+    hash: str
+    description: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the module, JSON-ready."""
+        return {
+            "spec": self.spec,
+            "kind": self.kind,
+            "arch": self.arch,
+            "feature_dim": self.feature_dim,
+            "path": None if self.path is None else str(self.path),
+            "hash": self.hash,
+            "description": self.description,
+            "config": self.config,
+        }
+
+
+def file_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """``sha256:<hex>`` of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_bytes):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _strip_wrappers(state: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in state.items():
+        name = str(key)
+        while name.startswith(_WRAPPER_PREFIXES):
+            name = name.split(".", 1)[1]
+        out[name] = value
+    return out
+
+
+def _reference_shapes(arch: str) -> dict[str, tuple[int, ...]]:
+    """Parameter and buffer shapes of ``arch`` without ``fc`` (built on the meta device: no memory, instant)."""
+    import torch
+
+    from fercl_cli.train.model import build_backbone
+
+    with torch.device("meta"):
+        backbone, _ = build_backbone(arch)
+    return {name: tuple(tensor.shape) for name, tensor in backbone.state_dict().items()}
+
+
+def infer_resnet_arch(state: Mapping[str, Any]) -> str | None:
+    """The architecture (``resnet18`` | ``resnet50``) whose keys and shapes ``state`` matches, ``fc.*`` and
+    DDP/compile prefixes ignored; None when it matches neither."""
+    import torch
+
+    state = {k: v for k, v in _strip_wrappers(state).items() if not k.startswith("fc.")}
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        return None
+    shapes = {name: tuple(tensor.shape) for name, tensor in state.items()}
+    for arch in ARCHS:
+        if shapes == _reference_shapes(arch):
+            return arch
+    return None
+
+
+def _load_backbone(arch: str, state: Mapping[str, Any], where: Path):  # noqa: ANN202 - torch module
+    from fercl_cli.train.model import build_backbone
+
+    backbone, _ = build_backbone(arch)
+    state = {k: v for k, v in _strip_wrappers(state).items() if not k.startswith("fc.")}
+    try:
+        backbone.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise FerclError(f"{where}: the weights do not fit a {arch} backbone ({first})") from None
+    return backbone.eval()
+
+
+def _check_arch(arch: str | None) -> None:
+    if arch is not None and arch not in ARCHS:
+        raise FerclError(f"--arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+
+
+def _fercl(spec: str, arch: str | None) -> Backbone:
+    from fercl_cli.train import checkpoint
+    from fercl_cli.train.checkpoint import LAST
+
+    path = Path(spec)
+    if not path.exists():
+        raise FerclError(
+            f"{path}: checkpoint not found; pass a fercl run directory or checkpoint file, "
+            "imagenet:PATH for ImageNet weights, or 'random'"
+        )
+    payload = checkpoint.load(path)
+    file = path / LAST if path.is_dir() else path
+    config = payload["config"] if isinstance(payload["config"], dict) else {}
+    model_state = payload["model"]
+    if not isinstance(model_state, Mapping):
+        raise FerclError(
+            f"{file}: its 'model' entry is not a state dict; pass a checkpoint fercl pretrain wrote"
+        )
+    state = {
+        k.split("backbone.", 1)[1]: v
+        for k, v in _strip_wrappers(model_state).items()
+        if k.startswith("backbone.")
+    }
+    if not state:
+        raise FerclError(f"{file}: the checkpoint holds no backbone weights ('backbone.*' keys)")
+    found = infer_resnet_arch(state)
+    stated = config.get("arch")
+    if found is None:
+        raise FerclError(f"{file}: the backbone weights fit neither {' nor '.join(ARCHS)}")
+    if stated is not None and stated != found:
+        raise FerclError(f"{file}: its config says arch {stated!r} but the weights are a {found}")
+    if arch is not None and arch != found:
+        raise FerclError(
+            f"{file}: the checkpoint is a {found} backbone, not the {arch} asked for with --arch; "
+            f"drop --arch or pass a {arch} checkpoint"
+        )
+    module = _load_backbone(found, state, file)
+    return Backbone(
+        module=module,
+        arch=found,
+        feature_dim=ARCHS[found],
+        kind="fercl",
+        spec=spec,
+        path=file,
+        hash=file_sha256(file),
+        description=f"fercl pretraining checkpoint {file} ({found})",
+        config=config,
+    )
+
+
+def _imagenet(spec: str, arch: str | None) -> Backbone:
+    import torch
+
+    text = spec[len(IMAGENET_PREFIX) :]
+    if not text:
+        raise FerclError("--checkpoint imagenet:PATH needs the path of a torchvision ResNet weights file")
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise FerclError(
+            f"{path}: ImageNet weights file not found; fercl never downloads weights: fetch torchvision's "
+            "resnet50 (or resnet18) ImageNet .pth on a connected machine and pass imagenet:PATH"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any unpickling failure means the file is not a state dict
+        raise FerclError(
+            f"{path}: not a readable torch state-dict file ({type(exc).__name__}); pass a torchvision "
+            "ResNet ImageNet weights file"
+        ) from None
+    found = infer_resnet_arch(state) if isinstance(state, Mapping) else None
+    if found is None:
+        raise FerclError(
+            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); "
+            "pass a torchvision ResNet ImageNet weights file"
+        )
+    if arch is not None and arch != found:
+        raise FerclError(
+            f"{path}: the ImageNet weights are a {found}, not the {arch} asked for with --arch; "
+            f"drop --arch or pass {arch} weights"
+        )
+    return Backbone(
+        module=_load_backbone(found, state, path),
+        arch=found,
+        feature_dim=ARCHS[found],
+        kind="imagenet",
+        spec=spec,
+        path=path,
+        hash=file_sha256(path),
+        description=f"supervised ImageNet weights {path} ({found})",
+    )
+
+
+def _random(arch: str | None, seed: int) -> Backbone:
+    import torch
+
+    from fercl_cli.train.model import build_backbone
+
+    arch = arch or DEFAULT_ARCH
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module, feature_dim = build_backbone(arch)
+    return Backbone(
+        module=module.eval(),
+        arch=arch,
+        feature_dim=feature_dim,
+        kind="random",
+        spec=RANDOM,
+        path=None,
+        hash=f"random:{arch}:{seed}",
+        description=f"randomly initialised {arch} (seed {seed}): the floor any pretraining must beat",
+    )
+
+
+def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backbone:
+    """The backbone ``spec`` names.
+
+    Args:
+        spec: a fercl checkpoint file or run directory (its ``last.pt``), ``imagenet:PATH`` (torchvision
+            ResNet-18/50 ImageNet state dict; the architecture is read from its keys and shapes), or
+            ``random``.
+        arch: the architecture expected; a checkpoint of another one is an error. For ``random`` it
+            chooses the architecture (default resnet50).
+        seed: initialisation seed of ``random``.
+
+    Raises:
+        FerclError: the file is missing, unreadable, not a ResNet, or not of architecture ``arch``.
+    """
+    _check_arch(arch)
+    if spec == RANDOM:
+        return _random(arch, seed)
+    if spec.startswith(IMAGENET_PREFIX):
+        return _imagenet(spec, arch)
+    return _fercl(spec, arch)

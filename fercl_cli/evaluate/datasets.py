@@ -1,0 +1,89 @@
+"""Which reader each evaluation dataset uses, which files identify it for the cache, and its options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fercl_cli.errors import FerclError
+from fercl_cli.evaluate.cache import fingerprint, walk_files
+from fercl_cli.sources.labelled import LabelledSource
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset as the cache sees it.
+
+    Attributes:
+        name: ``affectnet``, ``fer2013`` or ``lfw``.
+        root: the folder (or file) the user named; the default cache lives next to it.
+        key: :func:`fingerprint` of the source files and ``options``.
+        options: the reader options (they change the crops or rows, so they are part of the key).
+        open: returns the reader, called on a cache miss (AffectNet's and FER2013's are built up front,
+            which checks their CSVs even on a cache hit; LFW's images are only read on a miss).
+        extra: facts to record at conversion, from the opened reader.
+    """
+
+    name: str
+    root: Path
+    key: str
+    options: dict[str, Any]
+    open: Callable[[], LabelledSource]
+    extra: Callable[[LabelledSource], Mapping[str, Any]] | None = None
+
+
+def _affectnet_extra(source: Any) -> dict[str, Any]:
+    """The class counts of the rows training.csv lists (before any image is found missing)."""
+    train = source.parts[0]
+    return {"listed_train_counts": np.bincount(train.labels, minlength=train.classes).tolist()}
+
+
+def affectnet_spec(data: Path, *, images: Path | None, classes: int, size: int) -> DatasetSpec:
+    """AffectNet under ``data`` (see :func:`fercl_cli.sources.affectnet.open_affectnet`); the CSVs are
+    parsed and checked now, the images only on a cache miss."""
+    from fercl_cli.sources.affectnet import open_affectnet
+
+    options = {"classes": classes, "size": size, "align": True}
+    source = open_affectnet(Path(data), images=images, classes=classes, size=size)
+    files = [part.csv for part in source.parts] + walk_files(source.parts[0].images)
+    key = fingerprint("affectnet", Path(data), files, options)
+    return DatasetSpec("affectnet", Path(data), key, options, lambda: source, _affectnet_extra)
+
+
+def fer2013_spec(data: Path, *, size: int) -> DatasetSpec:
+    """FER2013 from its CSV or its folder layout (see :func:`fercl_cli.sources.fer2013.open_fer2013`)."""
+    from fercl_cli.sources.fer2013 import Fer2013Csv, open_fer2013
+
+    source = open_fer2013(Path(data), size=size)
+    if isinstance(source, Fer2013Csv):
+        files, root = [source.csv], source.csv.parent
+    else:
+        files, root = walk_files(source.root / "train") + walk_files(source.root / "test"), source.root
+    options = {"size": size, "layout": "csv" if isinstance(source, Fer2013Csv) else "folders"}
+    key = fingerprint("fer2013", root, files, options)
+    return DatasetSpec("fer2013", Path(data), key, options, lambda: source)
+
+
+def lfw_spec(data_home: Path | None, *, min_faces: int, size: int) -> DatasetSpec:
+    """LFW people from a prepared scikit-learn ``<data_home>/lfw_home`` (see
+    :func:`fercl_cli.sources.lfw.load_lfw`); scikit-learn reads the images only on a cache miss."""
+    from fercl_cli.sources.lfw import PAIRS_FILES, default_data_home, load_lfw
+
+    if min_faces < 1:
+        raise FerclError(f"--min-faces must be at least 1, got {min_faces}")
+    home = Path(data_home) if data_home is not None else default_data_home()
+    lfw_home = home / "lfw_home"
+
+    def open_source() -> LabelledSource:
+        return load_lfw(home, min_faces_per_person=min_faces, size=size)
+
+    people = lfw_home / "lfw_funneled"
+    if not people.is_dir() or any(not (lfw_home / p).is_file() for p in PAIRS_FILES):
+        open_source()  # raises the reader's message, which shows the layout scikit-learn expects
+    options = {"min_faces_per_person": min_faces, "size": size, "funneled": True, "resize": 0.5}
+    key = fingerprint("lfw", home, walk_files(people) + [lfw_home / p for p in PAIRS_FILES], options)
+    return DatasetSpec("lfw", home, key, options, open_source)

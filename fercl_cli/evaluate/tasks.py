@@ -1,0 +1,381 @@
+"""``fercl evaluate``'s library half: one task, one protocol, one or more seeds, one results dictionary.
+
+Tasks and their protocols (the first is the default):
+
+| task | data | protocols |
+|---|---|---|
+| ``affectnet`` | AffectNet expression, 8 or 7 classes; train → validation.csv | linear, knn, paper |
+| ``affectnet-va`` | AffectNet valence and arousal | linear (ridge) |
+| ``fer2013`` | FER2013; Training → PublicTest, PrivateTest selects | linear, knn, paper |
+| ``lfw`` | LFW identities (identity leakage, lower is better) | nn1 |
+
+Frozen-feature protocols extract the features once per (dataset, checkpoint) and cache them; ``paper``
+fine-tunes the backbone per seed. Every result names its protocol.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fercl_cli import __version__
+from fercl_cli.errors import FerclError
+from fercl_cli.evaluate import cache, results
+from fercl_cli.evaluate.backbones import Backbone, resolve_backbone
+from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec
+from fercl_cli.evaluate.features import (
+    INPUT_SIZE,
+    extract_features,
+    precision_name,
+    preprocessing_note,
+    resolve_device,
+    stored_size,
+)
+from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS, FinetuneConfig, finetune
+from fercl_cli.evaluate.progress import ProgressFn, no_progress
+from fercl_cli.sources.labelled import ALL, SELECT, TEST, TRAIN
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """A task: its title, the dataset it reads, what it scores, its protocols (default first)."""
+
+    title: str
+    dataset: str
+    kind: str
+    protocols: tuple[str, ...]
+
+
+TASKS: dict[str, TaskInfo] = {
+    "affectnet": TaskInfo("AffectNet expression", "affectnet", "classification", ("linear", "knn", "paper")),
+    "affectnet-va": TaskInfo("AffectNet valence/arousal", "affectnet", "regression", ("linear",)),
+    "fer2013": TaskInfo("FER2013 expression", "fer2013", "classification", ("linear", "knn", "paper")),
+    "lfw": TaskInfo("LFW identity (leakage)", "lfw", "identity", ("nn1",)),
+}
+PROTOCOL_DESCRIPTIONS: dict[str, str] = {
+    "linear": "frozen backbone features, multinomial logistic regression; C chosen on selection data",
+    "linear-regression": "frozen backbone features, ridge regression per dimension; alpha chosen on selection data",
+    "knn": "frozen backbone features, cosine k-nearest-neighbour vote; k chosen on selection data",
+    "nn1": "frozen backbone features, 1-nearest-neighbour (Euclidean) on a stratified 70/30 split per seed; "
+    "nothing tuned (the paper's LFW protocol)",
+    "paper": "the paper's fine-tuning recipe run correctly: whole backbone + MLP head, balanced softmax, "
+    "epoch chosen on selection data, clean test images",
+}
+LFW_NOTE = (
+    "LFW measures identity leakage: for an expression representation LOWER identity accuracy and macro-F1 "
+    "are better (the features carry less identity)"
+)
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """What ``fercl evaluate`` was asked to do (see the command's help for each option)."""
+
+    task: str
+    checkpoint: str
+    data: Path | None
+    protocol: str | None = None
+    classes: int = 8
+    seeds: tuple[int, ...] = (0,)
+    cache_dir: Path | None = None
+    device: str = "auto"
+    arch: str | None = None
+    input_size: int = INPUT_SIZE
+    batch_size: int = 256
+    epochs: int = 20
+    min_faces: int = 200
+    images: Path | None = None
+
+    def protocol_name(self) -> str:
+        """The protocol asked for, or the task's default."""
+        return self.protocol or TASKS[self.task].protocols[0]
+
+    def check(self) -> None:
+        """Reject impossible combinations with a message naming the option."""
+        if self.task not in TASKS:
+            raise FerclError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        info = TASKS[self.task]
+        protocol = self.protocol_name()
+        if protocol not in info.protocols:
+            raise FerclError(
+                f"--protocol {protocol} is not available for --task {self.task}; choose one of "
+                f"{', '.join(info.protocols)}"
+            )
+        if self.classes not in (7, 8):
+            raise FerclError(f"--classes must be 8, or 7 to drop Contempt, got {self.classes}")
+        if self.classes == 7 and info.dataset != "affectnet":
+            raise FerclError(f"--classes 7 applies to AffectNet only, not --task {self.task}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise FerclError(f"--seeds must list distinct integers, got {list(self.seeds)}")
+        if self.input_size < 16:
+            raise FerclError(f"--size must be at least 16 px, got {self.input_size}")
+        if self.batch_size < 1 or self.epochs < 1:
+            raise FerclError("--batch-size and --epochs must be positive")
+        if self.data is None and info.dataset != "lfw":
+            raise FerclError(f"--task {self.task} needs --data (the dataset's folder or file)")
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"1,2,3"`` → ``(1, 2, 3)``; a clear error for anything else."""
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise FerclError(f"--seeds must be comma-separated integers such as 1,2,3, got {text!r}") from None
+    if not seeds:
+        raise FerclError("--seeds needs at least one integer")
+    return seeds
+
+
+def _dataset(request: EvaluateRequest) -> DatasetSpec:
+    size = stored_size(request.input_size)
+    name = TASKS[request.task].dataset
+    if name == "affectnet":
+        return affectnet_spec(request.data, images=request.images, classes=request.classes, size=size)
+    if name == "fer2013":
+        return fer2013_spec(request.data, size=size)
+    return lfw_spec(request.data, min_faces=request.min_faces, size=size)
+
+
+def _features(
+    data: cache.CachedDataset, backbone: Backbone, request: EvaluateRequest, device: Any, progress: ProgressFn
+) -> tuple[np.ndarray, dict[str, Any]]:
+    precision = precision_name(device)
+    path = cache.features_path(data.path, backbone.hash, request.input_size, precision)
+    features = cache.load_features(path, dataset_key=data.key, backbone_hash=backbone.hash, rows=len(data))
+    hit = features is not None
+    if features is None:
+        with data.images() as images:
+            features = extract_features(
+                backbone.module,
+                images,
+                input_size=request.input_size,
+                device=device,
+                batch_size=request.batch_size,
+                progress=progress,
+            )
+        attrs = {
+            "dataset_key": data.key,
+            "backbone_hash": backbone.hash,
+            "input_size": request.input_size,
+            "precision": precision,
+        }
+        cache.save_features(path, features, attrs)
+    return features, {"path": str(path), "hit": hit, "dim": int(features.shape[1]), "precision": precision}
+
+
+def _classification_run(seed: int, result: Any, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """One seed of a classification protocol as JSON (``result``: a probe or fine-tuning result)."""
+    return {
+        "seed": seed,
+        "metrics": results.classification_dict(result.metrics),
+        "hyperparameters": hyperparameters,
+        "selection": result.selection,
+        "selected_by": result.selected_by,
+        "selection_scores": {str(k): v for k, v in result.selection_scores.items()},
+    }
+
+
+def _regression_run(seed: int, by_target: dict[str, Any]) -> dict[str, Any]:
+    """One seed of the ridge probe as JSON, every entry keyed by target name."""
+    return {
+        "seed": seed,
+        "metrics": {name: results.regression_dict(r.metrics) for name, r in by_target.items()},
+        "hyperparameters": {name: r.hyperparameters for name, r in by_target.items()},
+        "selection": {name: r.selection for name, r in by_target.items()},
+        "selected_by": {name: r.selected_by for name, r in by_target.items()},
+        "selection_scores": {
+            name: {str(k): v for k, v in r.selection_scores.items()} for name, r in by_target.items()
+        },
+        "excluded_train_rows": {name: r.excluded_train for name, r in by_target.items()},
+    }
+
+
+def _probe_runs(
+    request: EvaluateRequest, data: cache.CachedDataset, features: np.ndarray, protocol: str
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Per seed: the JSON run and the metrics object(s) of a frozen-feature protocol."""
+    from fercl_cli.evaluate.probes import knn_probe, linear_probe, linear_regression_probe, nn1_probe
+
+    kind = TASKS[request.task].kind
+    classes = list(range(len(data.class_names)))
+    train, test, select = data.rows(TRAIN), data.rows(TEST), data.rows(SELECT)
+    runs, metrics = [], []
+    if kind == "regression":
+        targets = np.stack([data.valence, data.arousal], axis=1).astype(np.float64)
+        for seed in request.seeds:
+            by_target = linear_regression_probe(
+                features[train], targets[train], features[test], targets[test], seed=seed
+            )
+            runs.append(_regression_run(seed, by_target))
+            metrics.append({name: r.metrics for name, r in by_target.items()})
+        return runs, metrics
+    extra: dict[str, Any] = {}
+    if protocol == "linear" and request.task == "affectnet":
+        extra["class_weight"] = "balanced"
+    selection = (features[select], data.labels[select]) if len(select) else None
+    for seed in request.seeds:
+        if kind == "identity":
+            pool = data.rows(ALL)
+            result = nn1_probe(features[pool], data.labels[pool], seed=seed, class_codes=classes)
+        else:
+            probe = linear_probe if protocol == "linear" else knn_probe
+            result = probe(
+                features[train],
+                data.labels[train],
+                features[test],
+                data.labels[test],
+                labels=classes,
+                select=selection,
+                seed=seed,
+                **extra,
+            )
+        runs.append(_classification_run(seed, result, {**result.hyperparameters, **extra}))
+        metrics.append(result.metrics)
+    return runs, metrics
+
+
+def balanced_softmax_prior(
+    request: EvaluateRequest, data: cache.CachedDataset, fit_labels: np.ndarray
+) -> tuple[list[float], str]:
+    """Balanced-softmax class counts and where they come from."""
+    n_classes = len(data.class_names)
+    paper = list(PAPER_AFFECTNET_TRAIN_COUNTS[:n_classes])
+    if request.task == "affectnet" and data.extra.get("listed_train_counts") == paper:
+        source = "the paper's AffectNet training counts (training.csv is the full list)"
+        return [float(c) for c in paper], source
+    counts = np.bincount(fit_labels, minlength=n_classes)
+    return counts.astype(float).tolist(), f"class counts of the {len(fit_labels)} rows of the training split"
+
+
+def _paper_runs(
+    request: EvaluateRequest,
+    data: cache.CachedDataset,
+    backbone: Backbone,
+    device: Any,
+    progress: ProgressFn,
+) -> tuple[list[dict[str, Any]], list[Any], dict[str, Any]]:
+    config = FinetuneConfig(epochs=request.epochs)
+    classes = list(range(len(data.class_names)))
+    train, test, select = data.rows(TRAIN), data.rows(TEST), data.rows(SELECT)
+    counts, prior_source = balanced_softmax_prior(request, data, data.labels[train])
+    runs, metrics = [], []
+    with data.images() as images:
+        for seed in request.seeds:
+            result = finetune(
+                backbone.module,
+                backbone.feature_dim,
+                images,
+                data.labels,
+                train_rows=train,
+                test_rows=test,
+                select_rows=select if len(select) else None,
+                classes=classes,
+                prior_counts=counts,
+                input_size=request.input_size,
+                config=config,
+                device=device,
+                seed=seed,
+                progress=progress,
+            )
+            run = _classification_run(seed, result, {"best_epoch": result.best_epoch, **config.to_dict()})
+            runs.append({**run, "train_loss": result.train_loss})
+            metrics.append(result.metrics)
+    details = {"finetune": config.to_dict(), "balanced_softmax_prior": prior_source, "prior_counts": counts}
+    return runs, metrics, details
+
+
+def _split_rows(data: cache.CachedDataset) -> dict[str, int]:
+    return {split: int(n) for split in cache.SPLIT_NAMES if (n := (data.splits == split).sum())}
+
+
+def _task_title(request: EvaluateRequest) -> str:
+    title = TASKS[request.task].title
+    return f"{title} ({request.classes} classes)" if request.task == "affectnet" else title
+
+
+def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> dict[str, Any]:
+    """Run one evaluation and return its JSON-ready results (see docs/evaluate.md, "Results file").
+
+    Raises:
+        FerclError: bad options, unreadable data or checkpoint, or data too small for the protocol.
+    """
+    request.check()
+    protocol = request.protocol_name()
+    info = TASKS[request.task]
+    backbone = resolve_backbone(request.checkpoint, request.arch)
+    device = resolve_device(request.device)
+    spec = _dataset(request)
+    cache_dir = (
+        Path(request.cache_dir) if request.cache_dir is not None else cache.default_cache_dir(spec.root)
+    )
+    data = cache.ensure_dataset(
+        cache_dir, spec.name, spec.key, spec.open, options=spec.options, extra=spec.extra, progress=progress
+    )
+    notes = list(data.notes)
+    protocol_details: dict[str, Any] = {}
+    features_info: dict[str, Any] | None = None
+    try:
+        if protocol == "paper":
+            runs, metrics, protocol_details = _paper_runs(request, data, backbone, device, progress)
+            notes.append(f"balanced-softmax prior: {protocol_details['balanced_softmax_prior']}")
+        else:
+            features, features_info = _features(data, backbone, request, device, progress)
+            runs, metrics = _probe_runs(request, data, features, protocol)
+    except ValueError as exc:
+        raise FerclError(f"{spec.root}: {request.task} {protocol}: {exc}") from None
+    if info.kind == "regression":
+        summary = results.regression_summary(metrics)
+    else:
+        summary = results.classification_summary(metrics, data.class_names)
+    if info.kind == "identity":
+        notes.append(LFW_NOTE)
+    if protocol in ("linear", "knn") and len(data.rows(SELECT)) and len(request.seeds) > 1:
+        notes.append(
+            "the selection split is fixed and this probe is deterministic, so every seed gives the same numbers"
+        )
+    description_key = "linear-regression" if info.kind == "regression" else protocol
+    return {
+        "format": results.RESULTS_FORMAT,
+        "version": results.RESULTS_VERSION,
+        "fercl_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "device": str(device),
+        },
+        "task": request.task,
+        "task_title": _task_title(request),
+        "kind": info.kind,
+        "protocol": protocol,
+        "protocol_description": PROTOCOL_DESCRIPTIONS[description_key],
+        "checkpoint": backbone.to_dict(),
+        "data": {
+            "path": str(spec.root),
+            "hash": data.key,
+            "options": spec.options,
+            "cache": str(data.path),
+            "cache_hit": data.hit,
+            "features": features_info,
+            "class_names": list(data.class_names),
+            "rows": _split_rows(data),
+            "counts": data.counts,
+        },
+        "preprocessing": {
+            "stored_size": data.image_size,
+            "input_size": request.input_size,
+            "description": preprocessing_note(data.image_size, request.input_size),
+        },
+        "request": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(request).items()},
+        "protocol_details": protocol_details,
+        "seeds": list(request.seeds),
+        "runs": runs,
+        "summary": summary,
+        "notes": notes,
+    }

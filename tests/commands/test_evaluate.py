@@ -1,0 +1,124 @@
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+import torch
+from torchvision import models
+from typer.testing import CliRunner
+
+from fercl_cli.cli import app
+from tests.evaluate.data import INPUT_SIZE, make_affectnet, make_checkpoint, make_fer2013_csv
+from tests.sources.test_lfw import make_lfw_home
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "200"}
+
+
+def words(text: str) -> str:
+    """The text with every run of whitespace (including where rich wrapped a line) as one space."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    torch.manual_seed(0)
+    torch.save(models.resnet18(weights=None).state_dict(), root / "resnet18-imagenet.pth")
+    return {
+        "root": root,
+        "affectnet": make_affectnet(root / "affectnet"),
+        "fer2013": make_fer2013_csv(root / "fer" / "fer2013.csv"),
+        "lfw": make_lfw_home(root / "lfw").parent,
+        "run": make_checkpoint(root / "run"),
+        "imagenet": root / "resnet18-imagenet.pth",
+    }
+
+
+def evaluate(*args: str, env=None):
+    return runner.invoke(app, ["evaluate", "--size", str(INPUT_SIZE), *args], env=env)
+
+
+def test_json_output_and_a_second_run_that_hits_the_cache(world):
+    args = ["--task", "affectnet", "--checkpoint", str(world["run"]), "--data", str(world["affectnet"])]
+    first = evaluate(*args, "--protocol", "knn", "--seeds", "1,2", "--json")
+    assert first.exit_code == 0, first.output
+    payload = json.loads(first.stdout)
+    assert payload["protocol"] == "knn" and payload["seeds"] == [1, 2]
+    assert payload["data"]["cache_hit"] is False
+    assert payload["data"]["cache"].startswith(str(world["affectnet"] / ".fercl-cache"))
+    second = evaluate(*args, "--protocol", "knn", "--seeds", "1,2", env=WIDE)
+    assert second.exit_code == 0, second.output
+    shown = words(second.stdout)
+    assert "cache hit" in shown and "features: 512-d, fp32, cache hit" in shown
+    assert "AffectNet expression (8 classes) · protocol knn" in shown
+    assert "per class" in shown and "confusion (rows true, columns predicted, summed over 2 seeds)" in shown
+    assert "note: training.csv: 1 listed image(s) not found" in shown
+    assert payload["summary"]["metrics"]["macro_f1"]["mean"] is not None
+
+
+def test_out_file_and_confusion_png_with_imagenet_weights(world):
+    out, png = world["root"] / "results" / "fer.json", world["root"] / "fer.png"
+    result = evaluate(
+        "--task",
+        "fer2013",
+        "--checkpoint",
+        f"imagenet:{world['imagenet']}",
+        "--data",
+        str(world["fer2013"]),
+        "--protocol",
+        "knn",
+        "--cache",
+        str(world["root"] / "cache"),
+        "--out",
+        str(out),
+        "--confusion",
+        str(png),
+        env=WIDE,
+    )
+    assert result.exit_code == 0, result.output
+    saved = json.loads(out.read_text())
+    assert saved["checkpoint"]["kind"] == "imagenet" and saved["checkpoint"]["arch"] == "resnet18"
+    assert saved["data"]["cache"].startswith(str(world["root"] / "cache"))
+    assert saved["fercl_version"] and saved["data"]["hash"] and saved["request"]["seeds"] == [0]
+    assert cv2.imread(str(png)) is not None
+    assert "grey 48×48 images are given to the RGB backbone" in words(result.stdout)
+    assert f"results written to {out}" in words(result.stdout)
+
+
+def test_lfw_with_random_init_and_the_leakage_note(world):
+    result = evaluate(
+        "--task",
+        "lfw",
+        "--checkpoint",
+        "random",
+        "--arch",
+        "resnet18",
+        "--data",
+        str(world["lfw"]),
+        "--min-faces",
+        "3",
+        env=WIDE,
+    )
+    assert result.exit_code == 0, result.output
+    shown = words(result.stdout)
+    assert "LFW identity (leakage) · protocol nn1" in shown
+    assert "lower = less identity leakage" in shown
+    assert "LOWER identity accuracy" in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "affectnet", "--arch", "resnet50"], "not the resnet50 asked for with --arch"),
+        (["--task", "affectnet-va", "--confusion", "x.png"], "has no confusion matrix"),
+        (["--task", "affectnet", "--confusion", "x.jpg"], "ending in .png"),
+        (["--task", "affectnet", "--seeds", "a,b"], "--seeds must be comma-separated integers"),
+        (["--task", "lfw", "--protocol", "knn"], "--protocol knn is not available for --task lfw"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(world, args, message):
+    result = evaluate("--checkpoint", str(world["run"]), "--data", str(world["affectnet"]), *args)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,78 @@
+"""Tiny evaluation datasets in the official formats, and a tiny fercl checkpoint, written by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fercl_cli.faces.template import MEAN_SHAPE
+from fercl_cli.train import checkpoint
+from fercl_cli.train.model import build_model
+
+AFFECTNET_HEADER = (
+    "subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal"
+)
+INPUT_SIZE = 32  # tests evaluate at --size 32 (crops cached at 37 px) to stay fast
+
+
+def face_image(rng: np.random.Generator, tint: int) -> np.ndarray:
+    """A 96×96 RGB picture: noise over a class-dependent colour, so that classes differ a little."""
+    base = np.array([40 + 25 * tint, 200 - 20 * tint, 120], dtype=np.int64) % 256
+    noise = rng.integers(-30, 30, size=(96, 96, 3))
+    return np.clip(base + noise, 0, 255).astype(np.uint8)
+
+
+def landmark_text() -> str:
+    """68 landmarks of a frontal face centred in the 96×96 picture (eyes 24 px apart)."""
+    points = MEAN_SHAPE * 24.0 + (48.0, 40.0)
+    return ";".join(f"{v:.2f}" for v in points.reshape(-1))
+
+
+def make_affectnet(root: Path, train_per_class: int = 5, test_per_class: int = 2, seed: int = 0) -> Path:
+    """AffectNet in the official layout with 8 classes, plus one row of code 9 (dropped) and one row whose
+    image is absent (class 0, counted and skipped)."""
+    rng = np.random.default_rng(seed)
+    images = root / "Manually_Annotated_Images"
+    (images / "1").mkdir(parents=True, exist_ok=True)
+    landmarks = landmark_text()
+    lists = {"training.csv": [AFFECTNET_HEADER], "validation.csv": [AFFECTNET_HEADER]}
+    for file, per_class in (("training.csv", train_per_class), ("validation.csv", test_per_class)):
+        for code in range(8):
+            for k in range(per_class):
+                name = f"1/{file[:5]}_{code}_{k}.png"
+                cv2.imwrite(str(images / name), face_image(rng, code))
+                valence, arousal = rng.uniform(-1, 1, 2).round(3)
+                if k == 0 and code == 3:
+                    valence = -2.0  # missing valence
+                lists[file].append(f"{name},20,16,56,56,{landmarks},{code},{valence},{arousal}")
+    lists["training.csv"].append(f"1/train_0_0.png,20,16,56,56,{landmarks},9,-2,-2")
+    lists["training.csv"].append(f"1/absent.png,20,16,56,56,{landmarks},0,0.1,0.1")
+    for file, lines in lists.items():
+        (root / file).write_text("\n".join(lines) + "\n")
+    return root
+
+
+def make_fer2013_csv(path: Path, per_split: tuple[int, int, int] = (3, 2, 2), seed: int = 0) -> Path:
+    """``fer2013.csv`` with every class in Training, PrivateTest and PublicTest."""
+    rng = np.random.default_rng(seed)
+    lines = ["emotion,pixels,Usage"]
+    for usage, count in zip(("Training", "PrivateTest", "PublicTest"), per_split, strict=True):
+        for code in range(7):
+            for _ in range(count):
+                grey = np.clip(rng.normal(60 + 25 * code, 20, 48 * 48), 0, 255).astype(int)
+                lines.append(f"{code},{' '.join(map(str, grey))},{usage}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def make_checkpoint(run_dir: Path, arch: str = "resnet18", seed: int = 0) -> Path:
+    """A fercl run directory holding ``last.pt`` of a freshly initialised model."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = build_model(arch)
+    checkpoint.save(run_dir / "last.pt", {"model": model.state_dict(), "config": {"arch": arch, "epochs": 1}})
+    return run_dir

@@ -1,0 +1,85 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+import torch
+from torchvision import models
+
+from fercl_cli.errors import FerclError
+from fercl_cli.evaluate.backbones import infer_resnet_arch, resolve_backbone
+from fercl_cli.train import checkpoint
+from tests.evaluate.data import make_checkpoint
+
+
+def _same_weights(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
+    own = module.state_dict()
+    return own.keys() == state.keys() and all(torch.equal(own[k], state[k]) for k in own)
+
+
+def test_a_run_directory_loads_its_backbone_and_hashes_the_file(tmp_path: Path):
+    run = make_checkpoint(tmp_path / "run", seed=3)
+    backbone = resolve_backbone(str(run))
+    assert (backbone.kind, backbone.arch, backbone.feature_dim) == ("fercl", "resnet18", 512)
+    assert backbone.path == run / "last.pt"
+    assert backbone.hash == "sha256:" + hashlib.sha256((run / "last.pt").read_bytes()).hexdigest()
+    saved = checkpoint.load(run)["model"]
+    expected = {k.removeprefix("backbone."): v for k, v in saved.items() if k.startswith("backbone.")}
+    assert _same_weights(backbone.module, expected)
+    assert not backbone.module.training
+    assert backbone.config["arch"] == "resnet18"
+    assert backbone.module(torch.zeros(2, 3, 32, 32)).shape == (2, 512)
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path: Path):
+    run = make_checkpoint(tmp_path / "run")
+    with pytest.raises(FerclError, match="is a resnet18 backbone, not the resnet50 asked for with --arch"):
+        resolve_backbone(str(run / "last.pt"), arch="resnet50")
+
+
+def test_missing_and_foreign_checkpoints_are_explained(tmp_path: Path):
+    with pytest.raises(FerclError, match="checkpoint not found"):
+        resolve_backbone(str(tmp_path / "nowhere"))
+    checkpoint.save(tmp_path / "odd.pt", {"model": {"head.0.weight": torch.zeros(2, 2)}, "config": {}})
+    with pytest.raises(FerclError, match="holds no backbone weights"):
+        resolve_backbone(str(tmp_path / "odd.pt"))
+
+
+def test_imagenet_weights_infer_the_architecture_and_drop_fc(tmp_path: Path):
+    torch.manual_seed(0)
+    state = models.resnet18(weights=None).state_dict()
+    torch.save(state, tmp_path / "resnet18.pth")
+    backbone = resolve_backbone(f"imagenet:{tmp_path / 'resnet18.pth'}")
+    assert (backbone.kind, backbone.arch) == ("imagenet", "resnet18")
+    assert _same_weights(backbone.module, {k: v for k, v in state.items() if not k.startswith("fc.")})
+    assert backbone.hash.startswith("sha256:")
+    with pytest.raises(FerclError, match="ImageNet weights are a resnet18, not the resnet50"):
+        resolve_backbone(f"imagenet:{tmp_path / 'resnet18.pth'}", arch="resnet50")
+
+
+def test_imagenet_bad_files_are_explained(tmp_path: Path):
+    with pytest.raises(FerclError, match="fercl never downloads weights"):
+        resolve_backbone(f"imagenet:{tmp_path / 'absent.pth'}")
+    torch.save({"conv.weight": torch.zeros(3)}, tmp_path / "other.pth")
+    with pytest.raises(FerclError, match="not a torchvision resnet18 or resnet50 state dict"):
+        resolve_backbone(f"imagenet:{tmp_path / 'other.pth'}")
+    (tmp_path / "text.pth").write_text("hello")
+    with pytest.raises(FerclError, match="not a readable torch state-dict file"):
+        resolve_backbone(f"imagenet:{tmp_path / 'text.pth'}")
+
+
+def test_random_is_seeded_and_named_by_arch_and_seed():
+    a, b = resolve_backbone("random", arch="resnet18"), resolve_backbone("random", arch="resnet18")
+    assert a.hash == "random:resnet18:0" and a.kind == "random" and a.path is None
+    assert _same_weights(a.module, b.module.state_dict())
+    other = resolve_backbone("random", arch="resnet18", seed=1)
+    assert not torch.equal(other.module.conv1.weight, a.module.conv1.weight)
+    assert resolve_backbone("random").arch == "resnet50"
+    with pytest.raises(FerclError, match="--arch must be one of"):
+        resolve_backbone("random", arch="vgg16")
+
+
+def test_infer_resnet_arch_from_keys_and_shapes():
+    assert infer_resnet_arch(models.resnet50(weights=None).state_dict()) == "resnet50"
+    wrapped = {f"module.{k}": v for k, v in models.resnet18(weights=None).state_dict().items()}
+    assert infer_resnet_arch(wrapped) == "resnet18"
+    assert infer_resnet_arch({"conv1.weight": torch.zeros(1)}) is None

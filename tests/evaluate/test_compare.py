@@ -1,0 +1,146 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from fercl_cli.errors import FerclError
+from fercl_cli.evaluate.compare import (
+    PAPER_AFFECTNET_ROWS,
+    PAPER_SOURCE,
+    Column,
+    compare,
+    format_cell,
+    table_cells,
+    to_json,
+    to_markdown,
+)
+from fercl_cli.evaluate.results import RESULTS_FORMAT
+
+
+def write_result(path: Path, *, ckpt: str, task: str, protocol: str, metrics: dict, classes: int = 8) -> Path:
+    """The parts of a results file that ``fercl report`` reads."""
+    kind = {"affectnet-va": "regression", "lfw": "identity"}.get(task, "classification")
+    payload = {
+        "format": RESULTS_FORMAT,
+        "fercl_version": "0.1.0",
+        "task": task,
+        "kind": kind,
+        "protocol": protocol,
+        "request": {"classes": classes},
+        "checkpoint": {
+            "hash": f"sha256:{ckpt}",
+            "kind": "fercl",
+            "arch": "resnet50",
+            "path": f"/runs/{ckpt}/last.pt",
+        },
+        "summary": {"metrics": metrics},
+    }
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def ms(mean, std=None, n=1):
+    return {"mean": mean, "std": std, "n": n}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    return [
+        write_result(
+            tmp_path / "a_affectnet.json",
+            ckpt="aaaa1111",
+            task="affectnet",
+            protocol="linear",
+            metrics={"accuracy": ms(0.41, 0.01, 3), "macro_f1": ms(0.40, 0.02, 3)},
+        ),
+        write_result(
+            tmp_path / "a_lfw.json",
+            ckpt="aaaa1111",
+            task="lfw",
+            protocol="nn1",
+            metrics={"accuracy": ms(0.9), "macro_f1": ms(0.85)},
+        ),
+        write_result(
+            tmp_path / "b_affectnet.json",
+            ckpt="bbbb2222",
+            task="affectnet",
+            protocol="linear",
+            metrics={"accuracy": ms(0.35), "macro_f1": ms(0.33)},
+        ),
+        write_result(
+            tmp_path / "b_va.json",
+            ckpt="bbbb2222",
+            task="affectnet-va",
+            protocol="linear",
+            metrics={
+                "valence_ccc": ms(0.3),
+                "valence_rmse": ms(0.5),
+                "arousal_ccc": ms(0.2),
+                "arousal_rmse": ms(0.4),
+            },
+        ),
+    ]
+
+
+def test_rows_are_checkpoints_and_columns_task_protocol_metric(files):
+    comparison = compare(files)
+    assert [row.name for row in comparison.rows] == [
+        "aaaa1111 (resnet50, aaaa1111)",
+        "bbbb2222 (resnet50, bbbb2222)",
+    ]
+    assert [c.label for c in comparison.columns] == [
+        "AffectNet F1 % [linear]",
+        "AffectNet Acc % [linear]",
+        "AffectNet VA V-CCC [linear]",
+        "AffectNet VA V-RMSE [linear]",
+        "AffectNet VA A-CCC [linear]",
+        "AffectNet VA A-RMSE [linear]",
+        "LFW id↓ F1 % [nn1]",
+        "LFW id↓ Acc % [nn1]",
+    ]
+    header, body = table_cells(comparison)
+    assert header[:2] == ["configuration", "source"]
+    assert body[0][2:4] == ["40.0 ± 2.0", "41.0 ± 1.0"] and body[0][4] == "—"
+    assert body[1][4] == "0.300" and body[1][-1] == "—"
+    assert any("lower identity accuracy" in note for note in comparison.notes)
+
+
+def test_the_paper_rows_are_marked_and_sit_under_the_paper_protocol(files):
+    comparison = compare(files, paper=True)
+    paper_rows = [row for row in comparison.rows if row.source == PAPER_SOURCE]
+    assert len(paper_rows) == len(PAPER_AFFECTNET_ROWS)
+    everything = next(row for row in paper_rows if row.name == "paper: All four")
+    assert format_cell(everything.cells[Column("affectnet", "paper", "macro_f1")], True) == "59.3"
+    assert format_cell(everything.cells[Column("affectnet-va", "paper", "arousal_rmse")], False) == "0.372"
+    assert any("not reproduced by fercl" in note for note in comparison.notes)
+    markdown = to_markdown(comparison)
+    assert "| paper: All four | paper (published) |" in markdown
+    assert "AffectNet F1 % [paper]" in markdown.splitlines()[0]
+    payload = to_json(comparison)
+    assert payload["rows"][0]["files"] == [str(files[0]), str(files[1])]
+    assert payload["rows"][-1]["cells"]["AffectNet Acc % [paper]"] == {"mean": 0.593, "std": None, "n": 1}
+
+
+def test_seven_classes_are_their_own_columns(tmp_path: Path):
+    path = write_result(
+        tmp_path / "seven.json",
+        ckpt="c",
+        task="affectnet",
+        protocol="knn",
+        metrics={"accuracy": ms(0.5)},
+        classes=7,
+    )
+    assert compare([path]).columns[0].task == "affectnet-7"
+
+
+def test_duplicates_and_bad_files_are_explained(files, tmp_path: Path):
+    with pytest.raises(FerclError, match="is also in .*a_affectnet.json"):
+        compare([files[0], files[0]])
+    (tmp_path / "junk.json").write_text("{not json")
+    with pytest.raises(FerclError, match="not a readable JSON results file"):
+        compare([tmp_path / "junk.json"])
+    (tmp_path / "other.json").write_text(json.dumps({"format": "something"}))
+    with pytest.raises(FerclError, match="not a fercl evaluate results file"):
+        compare([tmp_path / "other.json"])
+    with pytest.raises(FerclError, match="results file not found"):
+        compare([tmp_path / "absent.json"])

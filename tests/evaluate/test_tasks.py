@@ -1,0 +1,191 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fercl_cli.errors import FerclError
+from fercl_cli.evaluate import tasks
+from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS
+from fercl_cli.evaluate.tasks import EvaluateRequest, evaluate, parse_seeds
+from fercl_cli.sources.fer2013 import conversion_note
+from tests.evaluate.data import INPUT_SIZE, make_affectnet, make_checkpoint, make_fer2013_csv
+from tests.sources.test_lfw import make_lfw_home
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("eval")
+    return {
+        "affectnet": make_affectnet(root / "affectnet"),
+        "fer2013": make_fer2013_csv(root / "fer" / "fer2013.csv"),
+        "lfw": make_lfw_home(root / "lfw").parent,
+        "run": make_checkpoint(root / "run"),
+        "cache": root / "cache",
+    }
+
+
+def request(world, task: str, **kwargs) -> EvaluateRequest:
+    options = {
+        "checkpoint": str(world["run"]),
+        "data": world[task.split("-")[0]],
+        "cache_dir": world["cache"],
+    }
+    options.update(kwargs)
+    return EvaluateRequest(task=task, input_size=INPUT_SIZE, **options)
+
+
+def test_affectnet_linear_then_a_second_run_hits_both_caches_with_identical_numbers(world):
+    first = evaluate(request(world, "affectnet"))
+    assert first["protocol"] == "linear" and "logistic regression" in first["protocol_description"]
+    assert first["data"]["cache_hit"] is False and first["data"]["features"]["hit"] is False
+    assert first["data"]["rows"] == {"train": 40, "test": 16}
+    assert first["data"]["counts"]["missing_images"] == 1
+    assert first["data"]["counts"]["dropped_non_emotion"] == 1
+    notes = "\n".join(first["notes"])
+    assert "1 listed image(s) not found" in notes and "dropped 1 row(s) with expression codes 8-10" in notes
+    (run,) = first["runs"]
+    assert run["hyperparameters"]["class_weight"] == "balanced" and "C" in run["hyperparameters"]
+    assert run["selection"].startswith("held-out 20% of train")
+    assert first["checkpoint"]["arch"] == "resnet18" and first["checkpoint"]["hash"].startswith("sha256:")
+    assert first["preprocessing"] == {
+        "stored_size": 37,
+        "input_size": 32,
+        "description": first["preprocessing"]["description"],
+    }
+    assert "ImageNet mean/std" in first["preprocessing"]["description"]
+    summary = first["summary"]
+    assert [c["name"] for c in summary["per_class"]][-1] == "Contempt"
+    assert np.sum(summary["confusion"]["matrix"]) == 16
+    second = evaluate(request(world, "affectnet"))
+    assert second["data"]["cache_hit"] is True and second["data"]["features"]["hit"] is True
+    assert second["data"]["hash"] == first["data"]["hash"]
+    assert second["summary"] == summary and second["runs"] == first["runs"]
+    json.dumps(second, allow_nan=False)
+
+
+def test_knn_over_three_seeds_reports_mean_and_std(world):
+    result = evaluate(request(world, "affectnet", protocol="knn", seeds=(1, 2, 3)))
+    assert [r["seed"] for r in result["runs"]] == [1, 2, 3]
+    assert all("k" in r["hyperparameters"] for r in result["runs"])
+    accuracies = [r["metrics"]["accuracy"] for r in result["runs"]]
+    summary = result["summary"]["metrics"]["accuracy"]
+    assert summary["n"] == 3 and summary["mean"] == pytest.approx(np.mean(accuracies))
+    assert summary["std"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert result["summary"]["confusion"]["runs_summed"] == 3
+    assert np.sum(result["summary"]["confusion"]["matrix"]) == 3 * 16
+
+
+def test_seven_classes_drop_contempt_and_say_how_many(world):
+    result = evaluate(request(world, "affectnet", protocol="knn", classes=7))
+    assert result["data"]["class_names"][-1] == "Anger" and len(result["summary"]["per_class"]) == 7
+    assert result["data"]["counts"]["dropped_contempt"] == 5 + 2
+    assert "training.csv: 7-class variant: dropped 5 Contempt row(s)" in result["notes"]
+    assert result["data"]["rows"] == {"train": 35, "test": 14}
+
+
+def test_valence_arousal_ridge_reports_ccc_and_rmse_per_dimension(world):
+    result = evaluate(request(world, "affectnet-va"))
+    assert result["kind"] == "regression" and "ridge" in result["protocol_description"]
+    metrics = result["summary"]["metrics"]
+    assert set(metrics) == {"valence_ccc", "valence_rmse", "arousal_ccc", "arousal_rmse"}
+    assert metrics["valence_rmse"]["mean"] > 0
+    assert result["summary"]["scored_rows"] == {"valence": 15, "arousal": 16}
+    (run,) = result["runs"]
+    assert run["excluded_train_rows"] == {"valence": 1, "arousal": 0}
+    assert set(run["hyperparameters"]["valence"]) == {"alpha"}
+
+
+def test_fer2013_selects_on_private_test_and_states_the_grey_conversion(world):
+    result = evaluate(request(world, "fer2013", protocol="knn", seeds=(0, 1)))
+    assert result["data"]["rows"] == {"train": 21, "select": 14, "test": 14}
+    assert all(r["selection"] == "selection split (n=14)" for r in result["runs"])
+    assert conversion_note(37) in result["notes"]
+    assert any("every seed gives the same numbers" in n for n in result["notes"])
+    assert result["summary"]["metrics"]["accuracy"]["std"] == 0.0
+
+
+def test_lfw_one_nearest_neighbour_with_the_leakage_note(world):
+    result = evaluate(request(world, "lfw", min_faces=3))
+    assert result["protocol"] == "nn1" and result["kind"] == "identity"
+    assert result["data"]["rows"] == {"all": 10}
+    assert result["data"]["class_names"] == ["Colin Powell", "George W Bush", "Grey Wall"]
+    assert result["runs"][0]["selection"].startswith("fixed by the protocol (stratified 70%/30%")
+    assert tasks.LFW_NOTE in result["notes"]
+
+
+def test_paper_protocol_fine_tunes_for_the_epochs_asked(world):
+    result = evaluate(request(world, "affectnet", protocol="paper", epochs=1))
+    (run,) = result["runs"]
+    hyper = run["hyperparameters"]
+    assert hyper["best_epoch"] == 1 and hyper["epochs"] == 1
+    assert (hyper["lr"], hyper["weight_decay"], hyper["batch_size"], hyper["dropout"]) == (
+        1e-4,
+        5e-4,
+        64,
+        0.5,
+    )
+    assert run["selection"].startswith("held-out 10% of train")
+    assert result["data"]["features"] is None
+    assert result["protocol_details"]["prior_counts"] == [5.0] * 8
+    assert (
+        "class counts of the 40 rows of the training split"
+        in result["protocol_details"]["balanced_softmax_prior"]
+    )
+    assert np.sum(result["summary"]["confusion"]["matrix"]) == 16
+
+
+def test_the_paper_counts_are_used_for_the_full_affectnet_training_list():
+    class Data:
+        class_names = tuple("abcdefgh")
+        extra = {"listed_train_counts": list(PAPER_AFFECTNET_TRAIN_COUNTS)}
+
+    req = EvaluateRequest(task="affectnet", checkpoint="random", data=Path("."))
+    counts, source = tasks.balanced_softmax_prior(req, Data(), np.zeros(3, dtype=np.int64))
+    assert counts == list(map(float, PAPER_AFFECTNET_TRAIN_COUNTS)) and source.startswith("the paper's")
+    Data.extra = {"listed_train_counts": [1] * 8}
+    counts, source = tasks.balanced_softmax_prior(req, Data(), np.array([0, 0, 1]))
+    assert counts == [2.0, 1.0] + [0.0] * 6 and "3 rows" in source
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"task": "lfw", "protocol": "linear"}, "--protocol linear is not available for --task lfw"),
+        ({"task": "fer2013", "classes": 7}, "--classes 7 applies to AffectNet only"),
+        ({"task": "affectnet", "seeds": (1, 1)}, "--seeds must list distinct"),
+        ({"task": "affectnet", "data": None}, "--task affectnet needs --data"),
+        ({"task": "affectnet", "arch": "resnet50"}, "not the resnet50 asked for with --arch"),
+        ({"task": "mnist"}, "--task must be one of"),
+    ],
+)
+def test_bad_requests_are_clear(world, kwargs, message):
+    with pytest.raises(FerclError, match=message):
+        evaluate(
+            request(world, **kwargs)
+            if kwargs.get("task") != "mnist"
+            else EvaluateRequest("mnist", "random", None)
+        )
+
+
+def test_malformed_data_is_clear(world, tmp_path: Path):
+    broken = tmp_path / "affectnet"
+    make_affectnet(broken, train_per_class=1, test_per_class=1)
+    lines = (broken / "training.csv").read_text().splitlines()
+    (broken / "training.csv").write_text("\n".join([lines[0].replace("expression,", "emotion,")] + lines[1:]))
+    with pytest.raises(FerclError, match="missing column\\(s\\) expression"):
+        evaluate(request(world, "affectnet", data=broken))
+    with pytest.raises(FerclError, match="lfw_home"):
+        evaluate(request(world, "lfw", data=tmp_path / "no_lfw"))
+
+
+def test_data_too_small_for_the_protocol_names_the_data(world, tmp_path: Path):
+    small = make_affectnet(tmp_path / "small", train_per_class=1, test_per_class=1)
+    with pytest.raises(FerclError, match=f"{small}: affectnet linear: class .* training row"):
+        evaluate(request(world, "affectnet", data=small, cache_dir=tmp_path / "cache"))
+
+
+def test_parse_seeds():
+    assert parse_seeds("1, 2,3") == (1, 2, 3)
+    with pytest.raises(FerclError, match="comma-separated integers"):
+        parse_seeds("1;2")
