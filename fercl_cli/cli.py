@@ -18,9 +18,12 @@ COMMANDS: list[str] = [
     "preprocess",
     "inspect",
     "store",
+    "swap",
+    "describe",
     "pretrain",
     "evaluate",
     "report",
+    "bench",
 ]
 
 
@@ -32,6 +35,13 @@ class _FerclGroup(TyperGroup):
             return super().invoke(ctx)
         except FerclError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except RuntimeError as exc:
+            if type(exc).__name__ != "OutOfMemoryError":
+                raise
+            typer.echo(
+                f"error: out of GPU memory ({str(exc).splitlines()[0]}); lower the batch size", err=True
+            )
             raise typer.Exit(2) from None
 
 
