@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fercl-installed
 
-.PHONY: install test lint bench clean
+.PHONY: install test lint bench bench-gpu clean
 
 install: $(STAMP)
 
@@ -21,6 +21,15 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check fercl_cli tests
 	$(VENV)/bin/ruff format --check fercl_cli tests
+
+# CPU benchmarks on a generated sample corpus; rewrites their sections of docs/benchmarks.md.
+bench: install
+	$(VENV)/bin/fercl bench all --write docs/benchmarks.md
+
+# GPU pretraining speed with the machine's own python3 (torch, h5py, numpy; no fercl install needed).
+BENCH_GPU_OUT ?= build/bench-gpu
+bench-gpu:
+	PYTHONPATH=. python3 -m fercl_cli.bench.gpu --out $(BENCH_GPU_OUT)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

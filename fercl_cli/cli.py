@@ -13,17 +13,17 @@ from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 
 COMMANDS: list[str] = [
-    "doctor",
-    "sample",
+    "bench",
     "preprocess",
+    "pretrain",
+    "doctor",
+    "evaluate",
+    "report",
+    "sample",
     "inspect",
     "store",
     "swap",
     "describe",
-    "pretrain",
-    "evaluate",
-    "report",
-    "bench",
 ]
 
 

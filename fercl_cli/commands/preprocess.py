@@ -33,9 +33,12 @@ def _common(
     commit_seconds: float,
 ):  # noqa: ANN202 - PreprocessConfig
     from fercl_cli.errors import FerclError
+    from fercl_cli.faces import BACKENDS
     from fercl_cli.faces.select import RULES
     from fercl_cli.preprocess.pipeline import PreprocessConfig, check_output, parse_fps, parse_shard
 
+    if detector not in BACKENDS:
+        raise FerclError(f"--detector must be one of {', '.join(BACKENDS)}, got {detector!r}")
     if encoding not in ("raw", "jpeg"):
         raise FerclError(f"--encoding must be raw or jpeg, got {encoding!r}")
     if rule not in RULES:

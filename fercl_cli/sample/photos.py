@@ -78,7 +78,7 @@ def wheel_dirs() -> list[Path]:
 
 FETCH_HINT = (
     f"run '{Path(sys.executable).name} -m pip download --no-deps insightface==2.1 -d "
-    f"{Path(sys.prefix) / 'share' / 'fercl' / 'wheels'}' (or 'make install') for 7 more real faces"
+    f"{Path(sys.prefix) / 'share' / 'fercl' / 'wheels'}' for 7 more real faces (a fresh 'make install' does this)"
 )
 
 _T1_PEOPLE = (

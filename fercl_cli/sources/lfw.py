@@ -114,7 +114,7 @@ def load_lfw(
     except ValueError as exc:
         raise FerclError(
             f"{lfw_home / folder}: no person has {min_faces_per_person} or more images ({exc}); "
-            "lower min_faces_per_person"
+            "lower --min-faces (min_faces_per_person)"
         ) from exc
     except (OSError, RuntimeError) as exc:
         raise FerclError(

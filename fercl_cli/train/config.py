@@ -13,7 +13,7 @@ from typing import Any
 
 from fercl_cli.errors import FerclError
 
-MASK_FN_MODES = ("off", "top1", "top1-other-clip", "threshold")
+MASK_FN_MODES = ("off", "top1", "top1-other-clip", "threshold", "threshold-other-clip")
 DESCRIPTOR_KINDS = ("geometry", "resnet18")
 OPTIMIZERS = ("adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")

@@ -105,6 +105,10 @@ def _open_store(config: PretrainConfig):  # noqa: ANN202 - FaceStore
     from fercl_cli.store.reader import FaceStore
 
     store = FaceStore(config.store)
+    if not store.fps > 0:
+        raise FerclError(
+            f"{config.store} holds still images (fps {store.fps}), not video clips; pretraining needs clips"
+        )
     if store.n_clips == 0 or store.n_frames == 0:
         raise FerclError(f"{config.store} has no committed clips; run 'fercl preprocess' to fill it")
     if config.mask_fn != "off" and config.descriptor not in store.descriptor_kinds:
@@ -204,7 +208,9 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         steps_per_epoch = dataset.num_batches(0)
         if steps_per_epoch == 0:
             raise FerclError(
-                f"no clip of {config.store} is long enough for the chosen strategies (see 'skipped')"
+                f"no clip of {config.store} is long enough for the chosen strategies "
+                f"(clips skipped by rule: {dict(sampler.epoch(0).skipped)}); HardNeg needs clips longer than 3 s: "
+                "try --no-hard-neg"
             )
         total_steps = steps_per_epoch * config.epochs
         warmup = min(total_steps, int(round(config.warmup_epochs * steps_per_epoch)))
@@ -383,6 +389,7 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
                 last_loss = record["loss"]
                 record.update(
                     step=step,
+                    step_seconds=done - tick,
                     images_per_s=views / max(done - tick, 1e-9),
                     data_wait=(ready - tick) / max(done - tick, 1e-9),
                 )
@@ -401,7 +408,7 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         except torch.cuda.OutOfMemoryError:
             raise FerclError(
                 f"out of GPU memory at --batch-clips {config.batch_clips} ({config.arch}, {config.size} px); "
-                "lower --batch-clips, or use --amp and --channels-last"
+                "lower --batch-clips (AMP is on unless --no-amp was given)"
             ) from None
         if stopped == "max_steps":
             save(*position, "max_steps")

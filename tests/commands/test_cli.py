@@ -52,3 +52,21 @@ def test_fercl_errors_become_one_line_and_exit_status_2():
     result = runner.invoke(demo, ["broken"])
     assert result.exit_code == 2
     assert result.output.strip() == "error: store /x/faces.h5 is truncated; rerun preprocess"
+
+
+def test_gpu_out_of_memory_becomes_a_one_line_error():
+    import torch
+
+    demo = typer.Typer(cls=cli._FerclGroup)
+
+    @demo.command()
+    def big() -> None:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    @demo.command()
+    def other() -> None:
+        pass
+
+    result = runner.invoke(demo, ["big"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: out of GPU memory (CUDA out of memory.")

@@ -94,7 +94,7 @@ def test_a_missing_data_home_is_not_created(tmp_path: Path):
 def test_too_few_images_per_person_and_unreadable_images_are_errors(tmp_path: Path):
     make_lfw_home(tmp_path / "a")
     with pytest.raises(
-        FerclError, match=r"lfw_funneled: no person has 200 or more images .*; lower min_faces_per_person"
+        FerclError, match=r"lfw_funneled: no person has 200 or more images .*; lower --min-faces"
     ):
         load_lfw(tmp_path / "a")
     lfw_home = make_lfw_home(tmp_path / "b")

@@ -1,0 +1,112 @@
+"""``fercl bench``: speed benchmarks (ours vs. the naive way, measured in the same run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help=(
+        "Speed benchmarks; results can be written into docs/benchmarks.md.\n\n"
+        "Example: fercl bench all --write docs/benchmarks.md"
+    ),
+    no_args_is_help=True,
+)
+
+CORPUS = typer.Option(
+    Path("build/bench/sample"), "--corpus", help="Sample corpus to run on (generated when absent)."
+)
+WORK = typer.Option(Path("build/bench/work"), "--work", help="Scratch folder for stores and runs.")
+WRITE = typer.Option(None, "--write", help="Markdown file whose section for this benchmark is replaced.")
+JSON = typer.Option(False, "--json", help="Print the results as JSON.")
+
+
+def _emit(results, write: Path | None, json_output: bool) -> None:  # noqa: ANN001 - list[BenchResult]
+    from rich.markdown import Markdown
+
+    from fercl_cli import report
+    from fercl_cli.bench.record import write_section
+
+    for result in results:
+        if write is not None:
+            write_section(write, result)
+    if json_output:
+        report.print_json([r.to_dict() for r in results])
+        return
+    for result in results:
+        report.console.print(Markdown(result.markdown()))
+    if write is not None:
+        report.console.print(f"written to {write}")
+
+
+def _store(corpus: Path, work: Path) -> Path:
+    from fercl_cli.bench.corpus import bench_corpus
+    from fercl_cli.preprocess.pipeline import PreprocessConfig, preprocess
+    from fercl_cli.sources.voxceleb import discover_voxceleb
+
+    store = work / "faces.h5"
+    if not store.exists():
+        work.mkdir(parents=True, exist_ok=True)
+        preprocess(
+            discover_voxceleb(bench_corpus(corpus) / "voxceleb", "videos"),
+            PreprocessConfig(out=str(store), workers=2),
+        )
+    return store
+
+
+@app.command("preprocess")
+def preprocess_bench(
+    corpus: Path = CORPUS, work: Path = WORK, write: Path | None = WRITE, json_output: bool = JSON
+) -> None:
+    """Frames/s per worker, 1→2 worker scaling, tracking vs. per-frame detection, peak memory.
+
+    Example: fercl bench preprocess --write docs/benchmarks.md
+    """
+    from fercl_cli.bench.corpus import bench_corpus
+    from fercl_cli.bench.preprocess import bench_preprocess
+
+    _emit([bench_preprocess(bench_corpus(corpus), work / "preprocess")], write, json_output)
+
+
+@app.command("loader")
+def loader_bench(
+    store: Path | None = typer.Argument(
+        None, help="Face store (default: the benchmark corpus, preprocessed)."
+    ),
+    corpus: Path = CORPUS,
+    work: Path = WORK,
+    batch_clips: int = typer.Option(32, "--batch-clips"),
+    write: Path | None = WRITE,
+    json_output: bool = JSON,
+) -> None:
+    """Pretraining 4-tuples/s per worker vs. detecting landmarks per sample as the released code did.
+
+    Example: fercl bench loader faces.h5
+    """
+    from fercl_cli.bench.loader import bench_loader
+
+    _emit([bench_loader(store or _store(corpus, work), batch_clips=batch_clips)], write, json_output)
+
+
+@app.command("all")
+def all_bench(
+    corpus: Path = CORPUS, work: Path = WORK, write: Path | None = WRITE, json_output: bool = JSON
+) -> None:
+    """Every CPU benchmark, in turn, on one generated corpus (what 'make bench' runs).
+
+    Example: fercl bench all --write docs/benchmarks.md
+    """
+    from fercl_cli.bench.corpus import bench_corpus
+    from fercl_cli.bench.loader import bench_loader
+    from fercl_cli.bench.preprocess import bench_preprocess
+
+    root = bench_corpus(corpus)
+    results = [bench_preprocess(root, work / "preprocess")]
+    _emit(results[-1:], write, json_output)
+    results.append(bench_loader(_store(corpus, work)))
+    _emit(results[-1:], write, json_output)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="bench")
