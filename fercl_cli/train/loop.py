@@ -24,11 +24,11 @@ from fercl_cli.train import checkpoint
 from fercl_cli.train.config import PretrainConfig
 from fercl_cli.train.data import BatchKeys, DataConfig, PretrainBatches, SwapSource
 from fercl_cli.train.distributed import DistInfo, setup, teardown
-from fercl_cli.train.losses import InfoNCELoss, MaskFNLoss, view_index
+from fercl_cli.train.losses import InfoNCELoss, MaskFNLoss, sum_over_ranks, view_index
 from fercl_cli.train.model import build_model
 from fercl_cli.train.sampling import ClipSampler, SamplerConfig
 from fercl_cli.train.schedule import build_scheduler
-from fercl_cli.train.views import augment, paper_views
+from fercl_cli.train.views import apply_view, paper_views, sample_params
 
 Event = Callable[[str, dict[str, Any]], None]
 
@@ -60,6 +60,18 @@ def _contrastive_accuracy(z: torch.Tensor, pair: torch.Tensor) -> float:
         sim.fill_diagonal_(-math.inf)
         nearest = sim.argmax(dim=1)
         return float((pair[nearest] == pair).float().mean())
+
+
+def _global_rows(local: int, groups: int, rank: int, world_size: int) -> torch.Tensor:
+    """Rows of this process's images among a global half-batch of ``groups`` view groups (A, NA) of
+    ``local × world_size`` clips: rank r holds the global clips r, r + W, r + 2W, ... (see ``sampling.shard``)."""
+    clips = torch.arange(local) * world_size + rank
+    return torch.cat([clips + g * local * world_size for g in range(groups)])
+
+
+def draw(config, generator: torch.Generator, rows: torch.Tensor, total: int):  # noqa: ANN001, ANN201 - ViewConfig
+    """View parameters of a global half-batch of ``total`` images, restricted to this process's ``rows``."""
+    return sample_params(total, config, generator).select(rows)
 
 
 def _seed_of(*parts: int) -> int:
@@ -281,13 +293,29 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         ) -> dict[str, Any]:
             images = item["images"].to(dist.device, non_blocking=True)
             landmarks = item["landmarks"].to(dist.device, non_blocking=True)
-            index = view_index(int(item["clip"].shape[0]), config.hard_neg, dist.device)
+            local = int(item["clip"].shape[0])
+            index = view_index(local, config.hard_neg, dist.device)
             half = images.shape[0] // 2
-            generator = torch.Generator().manual_seed(_seed_of(config.seed, epoch, batch_index, dist.rank))
+            # Parameters are drawn for the global batch and each process takes its clips' rows, so the
+            # augmentations do not depend on how many processes share the batch.
+            generator = torch.Generator().manual_seed(_seed_of(config.seed, epoch, batch_index))
+            mine = _global_rows(local, half // local, dist.rank, dist.world_size)
             x = torch.cat(
                 [
-                    augment(images[:half], landmarks[:half], view1, generator, dist.device),
-                    augment(images[half:], landmarks[half:], view2, generator, dist.device),
+                    apply_view(
+                        images[:half],
+                        landmarks[:half],
+                        draw(view1, generator, mine, half * dist.world_size),
+                        view1,
+                        dist.device,
+                    ),
+                    apply_view(
+                        images[half:],
+                        landmarks[half:],
+                        draw(view2, generator, mine, half * dist.world_size),
+                        view2,
+                        dist.device,
+                    ),
                 ]
             )
             if config.channels_last:
@@ -320,12 +348,15 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
+            logged = loss.detach()
+            if dist.world_size > 1:
+                logged = sum_over_ranks(logged) / dist.world_size  # the global batch's loss, as one process
             if dist.device.type == "cuda":
                 torch.cuda.synchronize(dist.device)
             return {
                 "epoch": epoch,
                 "batch": batch_index,
-                "loss": float(loss.detach()),
+                "loss": float(logged),
                 "contrastive_accuracy": _contrastive_accuracy(z, index.pair),
                 "lr": optimizer.param_groups[0]["lr"],
                 "swapped_fraction": float(item["swapped"].float().mean()),

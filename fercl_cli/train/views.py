@@ -110,6 +110,10 @@ class ViewParams:
         """The same parameters on ``device``."""
         return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
+    def select(self, index: torch.Tensor) -> ViewParams:
+        """The parameters of images ``index`` (int64 [n]), in that order."""
+        return replace(self, **{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
 
 def _generator(generator: torch.Generator | int) -> torch.Generator:
     if isinstance(generator, torch.Generator):
