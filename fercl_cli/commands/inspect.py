@@ -29,10 +29,15 @@ def inspect_store(
     Example: fercl inspect faces.h5 --sheet faces.png --n 36
     """
     from fercl_cli import report
+    from fercl_cli.store.files import file_kind
     from fercl_cli.store.reader import FaceStore
     from fercl_cli.store.sheet import save_contact_sheet
     from fercl_cli.store.summary import summarize
+    from fercl_cli.swap.bankfile import BANK_KIND
 
+    if file_kind(store) == BANK_KIND:
+        _inspect_bank(store, json_output, sheet, n, seed)
+        return
     opened = FaceStore(store)
     summary = summarize(opened)
     if sheet is not None:
@@ -65,6 +70,36 @@ def inspect_store(
     report.console.print(report.table(f"fercl inspect {store}", ["", "value"], rows))
     if sheet is not None:
         report.console.print(f"contact sheet of {len(summary['sheet']['rows'])} frames: {sheet}")
+
+
+def _inspect_bank(path: Path, json_output: bool, sheet: Path | None, n: int, seed: int) -> None:
+    """A swap bank (``fercl swap``): counts, its face store, and a source | donor | swap sheet."""
+    from fercl_cli import report
+    from fercl_cli.errors import FerclError
+    from fercl_cli.store.reader import FaceStore
+    from fercl_cli.swap.bank import SwapBank
+    from fercl_cli.swap.sheet import save_swap_sheet
+
+    bank = SwapBank(path)
+    summary = {
+        "kind": "swap bank",
+        "path": str(path),
+        "store": bank.store,
+        "crop_size": bank.crop_size,
+        "store_frames": bank.n_store_frames,
+        **bank.summary(),
+    }
+    if sheet is not None:
+        if not Path(bank.store).is_file():
+            raise FerclError(
+                f"{path} was made from {bank.store}, which is not there; the sheet needs that store"
+            )
+        save_swap_sheet(bank, FaceStore(bank.store), sheet, n=n, seed=seed)
+        summary["sheet"] = str(sheet)
+    if json_output:
+        report.print_json(summary)
+        return
+    report.console.print(report.table(f"fercl inspect {path}", ["", "value"], list(summary.items())))
 
 
 def register(app: typer.Typer) -> None:

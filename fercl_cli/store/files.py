@@ -52,6 +52,20 @@ def _is_hdf5(path: Path) -> bool:
     return False
 
 
+def file_kind(path: str | Path) -> str | None:
+    """The ``kind`` attribute of a fercl HDF5 file (``"faces"``, ``"swaps"``, ...), or ``None`` for a
+    missing, non-HDF5 or foreign file. Reads only the root attributes."""
+    path = Path(path)
+    if not path.is_file() or not _is_hdf5(path):
+        return None
+    try:
+        with h5py.File(path, "r", locking=False) as h5:
+            kind = h5.attrs.get("kind")
+    except OSError:
+        return None
+    return str(kind) if kind is not None else None
+
+
 def _check_exists(path: Path) -> None:
     if not path.exists():
         raise FerclError(f"{path}: no such face store; check the path")

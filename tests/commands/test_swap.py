@@ -46,3 +46,18 @@ def test_swap_errors_are_one_line(tmp_path):
         assert result.exit_code == 2, result.output
         assert result.output.startswith("error: ") and message in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_inspect_recognises_a_swap_bank_and_draws_its_sheet(tmp_path):
+    import cv2
+
+    store = write_store(tmp_path / "faces.h5", frames=2)
+    out = tmp_path / "swaps.h5"
+    assert runner.invoke(app, ["swap", str(store), "--out", str(out), "--json"]).exit_code == 0
+    sheet = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["inspect", str(out), "--sheet", str(sheet), "--n", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["kind"] == "swap bank" and summary["swaps"] == len(SwapBank(out)) > 0
+    image = cv2.imread(str(sheet))
+    assert image is not None and image.shape[0] == 3 * 128 and image.shape[1] == 3 * 128  # 3 lines of 3 tiles
