@@ -89,6 +89,52 @@ def loader_bench(
     _emit([bench_loader(store or _store(corpus, work), batch_clips=batch_clips)], write, json_output)
 
 
+@app.command("swap")
+def swap_bench(
+    corpus: Path = CORPUS, work: Path = WORK, write: Path | None = WRITE, json_output: bool = JSON
+) -> None:
+    """Swaps/s of 'fercl swap' vs. detecting landmarks on both images of every pair.
+
+    Example: fercl bench swap --write docs/benchmarks.md
+    """
+    from fercl_cli.bench.offline import bench_swap
+
+    _emit([bench_swap(_store(corpus, work), work / "swap")], write, json_output)
+
+
+@app.command("describe")
+def describe_bench(
+    corpus: Path = CORPUS, work: Path = WORK, write: Path | None = WRITE, json_output: bool = JSON
+) -> None:
+    """Geometry and ResNet-18 descriptors per second on the CPU.
+
+    Example: fercl bench describe
+    """
+    from fercl_cli.bench.offline import bench_describe
+
+    _emit([bench_describe(_store(corpus, work), work / "describe")], write, json_output)
+
+
+@app.command("evaluate")
+def evaluate_bench(
+    checkpoint: str = typer.Option(
+        "random", "--checkpoint", help="What to evaluate (default: random ResNet-50)."
+    ),
+    corpus: Path = CORPUS,
+    work: Path = WORK,
+    write: Path | None = WRITE,
+    json_output: bool = JSON,
+) -> None:
+    """A second evaluation of the same data and checkpoint reads the caches (target >= 5x faster).
+
+    Example: fercl bench evaluate --checkpoint runs/demo
+    """
+    from fercl_cli.bench.corpus import bench_corpus
+    from fercl_cli.bench.offline import bench_evaluate
+
+    _emit([bench_evaluate(bench_corpus(corpus), checkpoint, work / "evaluate")], write, json_output)
+
+
 @app.command("all")
 def all_bench(
     corpus: Path = CORPUS, work: Path = WORK, write: Path | None = WRITE, json_output: bool = JSON
@@ -99,13 +145,19 @@ def all_bench(
     """
     from fercl_cli.bench.corpus import bench_corpus
     from fercl_cli.bench.loader import bench_loader
+    from fercl_cli.bench.offline import bench_describe, bench_evaluate, bench_swap
     from fercl_cli.bench.preprocess import bench_preprocess
 
     root = bench_corpus(corpus)
-    results = [bench_preprocess(root, work / "preprocess")]
-    _emit(results[-1:], write, json_output)
-    results.append(bench_loader(_store(corpus, work)))
-    _emit(results[-1:], write, json_output)
+    runs = [
+        lambda: bench_preprocess(root, work / "preprocess"),
+        lambda: bench_loader(_store(corpus, work)),
+        lambda: bench_swap(_store(corpus, work), work / "swap"),
+        lambda: bench_describe(_store(corpus, work), work / "describe"),
+        lambda: bench_evaluate(root, "random", work / "evaluate"),
+    ]
+    for run in runs:
+        _emit([run()], write, json_output)
 
 
 def register(root: typer.Typer) -> None:
