@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fercl_cli.bench.record import BenchResult, Row
+from fercl_cli.bench.record import BenchResult, Row, torch_threads
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.train.data import DataConfig, PretrainBatches
 from fercl_cli.train.sampling import ClipSampler, SamplerConfig
@@ -35,16 +35,15 @@ def _views(images: np.ndarray, landmarks: np.ndarray, size: int, crop: int, seed
     )
 
 
-def bench_loader(
+def _bench_loader(
     store_path: str | Path, batch_clips: int = 32, batches: int = 8, size: int = 112, naive_tuples: int = 16
 ) -> BenchResult:
-    """Measure both loaders in this process (one worker's work)."""
+    """See :func:`bench_loader`."""
     import cv2
 
     from fercl_cli.faces.align import align_face
     from fercl_cli.faces.dlib_backend import DlibBackend
 
-    torch.set_num_threads(1)
     store = FaceStore(store_path)
     sampler = ClipSampler(
         store.clip_start, store.clip_stop, store.fps, SamplerConfig(seed=0), store.clip_identity
@@ -123,3 +122,11 @@ def bench_loader(
             f"released-style detection missed {missed} of {rows.size} frames (they were centre-cropped instead)."
         ],
     )
+
+
+def bench_loader(
+    store_path: str | Path, batch_clips: int = 32, batches: int = 8, size: int = 112, naive_tuples: int = 16
+) -> BenchResult:
+    """Measure both loaders in this process with one torch thread (one worker's work)."""
+    with torch_threads(1):
+        return _bench_loader(store_path, batch_clips, batches, size, naive_tuples)

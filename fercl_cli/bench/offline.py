@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fercl_cli.bench.record import BenchResult, Row
+from fercl_cli.bench.record import BenchResult, Row, torch_threads
 
 TARGET_SWAPS = 200.0
 TARGET_GEOMETRY = 2000.0
@@ -25,18 +25,17 @@ TARGET_CACHE = 5.0
 
 def bench_swap(store_path: str | Path, work: str | Path, pairs: int = 24) -> BenchResult:
     """``build_bank`` with one worker vs. detect-then-swap per pair (the released code's FaceSwap)."""
-    import torch
 
     from fercl_cli.faces.dlib_backend import DlibBackend
     from fercl_cli.store.reader import FaceStore
     from fercl_cli.swap.face_swap import swap_face
     from fercl_cli.swap.generate import build_bank
 
-    torch.set_num_threads(1)
     work = Path(work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    summary = build_bank(store_path, work / "swaps.h5", workers=1)
+    with torch_threads(1):
+        summary = build_bank(store_path, work / "swaps.h5", workers=1)
     store = FaceStore(store_path)
     backend = DlibBackend(upsample=1)
     rng = np.random.default_rng(0)
@@ -88,11 +87,11 @@ def bench_describe(store_path: str | Path, work: str | Path) -> BenchResult:
     weights = work / "resnet18-random.pth"
     torch.manual_seed(0)
     torch.save(resnet18(weights=None).state_dict(), weights)
-    torch.set_num_threads(1)
-    geometry = describe_store(store, "geometry")
-    resnet_one = describe_store(store, "resnet18", weights=weights)
-    torch.set_num_threads(2)
-    resnet_two = describe_store(store, "resnet18", weights=weights)
+    with torch_threads(1):
+        geometry = describe_store(store, "geometry")
+        resnet_one = describe_store(store, "resnet18", weights=weights)
+    with torch_threads(2):
+        resnet_two = describe_store(store, "resnet18", weights=weights)
     return BenchResult(
         name="describe",
         title="Mouth-eye descriptors (fercl bench describe)",
