@@ -39,19 +39,27 @@ def hog(patches: np.ndarray, cell: int = 8, bins: int = 9) -> np.ndarray:
     n, height, width = patches.shape
     if height % (cell * BLOCK_CELLS) or width % (cell * BLOCK_CELLS):
         raise ValueError(f"patch size {height}×{width} must be a multiple of {cell * BLOCK_CELLS} px")
+    import cv2
+
     gx = np.zeros_like(patches)
     gy = np.zeros_like(patches)
     gx[:, :, 1:-1] = patches[:, :, 2:] - patches[:, :, :-2]
     gy[:, 1:-1, :] = patches[:, 2:, :] - patches[:, :-2, :]
-    magnitude = np.hypot(gx, gy)
-    position = (np.arctan2(gy, gx) % np.pi) * (bins / np.pi) - 0.5  # bin centres at integers
+    # OpenCV's vectorised polar conversion (angle error ~0.3°, far below a 20° bin).
+    magnitude, angle = cv2.cartToPolar(gx.reshape(-1, width), gy.reshape(-1, width))
+    magnitude = magnitude.reshape(patches.shape)
+    position = np.mod(angle.reshape(patches.shape), np.float32(np.pi)) * np.float32(
+        bins / np.pi
+    ) - np.float32(0.5)
     lower = np.floor(position)
     upper_weight = position - lower
-    lower = lower.astype(np.int64) % bins
-    upper = (lower + 1) % bins
+    lower = lower.astype(np.int32)
+    lower[lower < 0] += bins  # only -1 occurs: position >= -0.5
+    upper = lower + 1
+    upper[upper == bins] = 0
     cells_y, cells_x = height // cell, width // cell
     cell_id = (np.arange(height)[:, None] // cell) * cells_x + (np.arange(width)[None, :] // cell)
-    base = (np.arange(n)[:, None, None] * (cells_y * cells_x) + cell_id[None]) * bins
+    base = ((np.arange(n)[:, None, None] * (cells_y * cells_x) + cell_id[None]) * bins).astype(np.int64)
     total = n * cells_y * cells_x * bins
     hist = np.bincount((base + lower).ravel(), (magnitude * (1 - upper_weight)).ravel(), minlength=total)
     hist += np.bincount((base + upper).ravel(), (magnitude * upper_weight).ravel(), minlength=total)
