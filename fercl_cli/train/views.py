@@ -172,34 +172,6 @@ def _blend(x: torch.Tensor, other: torch.Tensor, factor: torch.Tensor) -> torch.
     return (ratio * x + (1 - ratio) * other).clamp(0, 1)
 
 
-def rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
-    """Float RGB [n,3,H,W] in [0,1] → HSV with hue in [0,1) (grey pixels get hue and saturation 0)."""
-    r, g, b = x.unbind(dim=1)
-    value, argmax = x.max(dim=1)
-    chroma = value - x.min(dim=1).values
-    safe_chroma = torch.where(chroma > 0, chroma, torch.ones_like(chroma))
-    saturation = torch.where(value > 0, chroma / torch.where(value > 0, value, torch.ones_like(value)), 0.0)
-    sector = torch.stack([(g - b) / safe_chroma, (b - r) / safe_chroma + 2, (r - g) / safe_chroma + 4], dim=1)
-    hue = sector.gather(1, argmax.unsqueeze(1)).squeeze(1)
-    hue = torch.where(chroma > 0, (hue / 6).remainder(1.0), 0.0)
-    return torch.stack([hue, saturation, value], dim=1)
-
-
-def hsv_to_rgb(x: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`rgb_to_hsv`: [n,3,H,W] HSV → RGB in [0,1]."""
-    hue, saturation, value = x.unbind(dim=1)
-    h6 = hue.remainder(1.0) * 6
-    sector = h6.floor()
-    frac = h6 - sector
-    p = value * (1 - saturation)
-    q = value * (1 - saturation * frac)
-    t = value * (1 - saturation * (1 - frac))
-    # Per sector (0..5), which of (value, p, q, t) is R, G and B.
-    table = torch.tensor([[0, 2, 1, 1, 3, 0], [3, 0, 0, 2, 1, 1], [1, 1, 3, 0, 0, 2]], device=x.device)
-    choice = table[:, sector.long().remainder(6)].movedim(0, 1)
-    return torch.stack([value, p, q, t], dim=1).gather(1, choice).clamp(0, 1)
-
-
 def _brightness(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     return (x * f.view(-1, 1, 1, 1)).clamp(0, 1)
 
@@ -213,9 +185,21 @@ def _saturation(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
 
 
 def _hue(x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
-    hsv = rgb_to_hsv(x)
-    hue = (hsv[:, 0] + f.view(-1, 1, 1)).remainder(1.0)
-    return hsv_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], dim=1))
+    """Rotate the HSV hue by ``f[i]`` turns. A hue shift keeps each pixel's max and min, so the result is
+    ``min + chroma · ramp(hue + f)`` with the standard piecewise-linear hue ramps (no HSV round trip)."""
+    r, g, b = x.unbind(dim=1)
+    high, low = x.amax(dim=1), x.amin(dim=1)
+    chroma = high - low
+    safe = torch.where(chroma > 0, chroma, torch.ones_like(chroma))
+    hue = torch.where(
+        high == r, (g - b) / safe, torch.where(high == g, (b - r) / safe + 2, (r - g) / safe + 4)
+    )
+    hue6 = (hue + 6 * f.view(-1, 1, 1)).remainder(6.0).unsqueeze(1)
+    centres = torch.tensor([3.0, 2.0, 4.0], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    signs = torch.tensor([1.0, -1.0, -1.0], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    offsets = torch.tensor([-1.0, 2.0, 2.0], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    ramp = (signs * (hue6 - centres).abs() + offsets).clamp(0, 1)
+    return (low.unsqueeze(1) + chroma.unsqueeze(1) * ramp).clamp(0, 1)
 
 
 _JITTER_FNS = (_brightness, _contrast, _saturation, _hue)
