@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fercl-installed
 
-.PHONY: install test lint bench bench-gpu clean
+.PHONY: install test lint bench bench-gpu demo ablation clean
 
 install: $(STAMP)
 
@@ -30,6 +30,14 @@ bench: install
 BENCH_GPU_OUT ?= build/bench-gpu
 bench-gpu:
 	PYTHONPATH=. python3 -m fercl_cli.bench.gpu --out $(BENCH_GPU_OUT)
+
+# The whole chain on generated sample data, in ./fercl-demo (reruns reuse finished stages).
+demo: install
+	$(VENV)/bin/fercl demo
+
+# The paper's configurations in miniature on that sample; rewrites the ablation section of docs/benchmarks.md.
+ablation: install
+	$(VENV)/bin/fercl demo --ablation --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

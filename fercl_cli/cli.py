@@ -24,6 +24,7 @@ COMMANDS: list[str] = [
     "store",
     "swap",
     "describe",
+    "demo",
 ]
 
 
