@@ -13,18 +13,18 @@ from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 
 COMMANDS: list[str] = [
-    "bench",
-    "preprocess",
-    "pretrain",
+    "demo",
     "doctor",
-    "evaluate",
-    "report",
     "sample",
+    "preprocess",
     "inspect",
     "store",
     "swap",
     "describe",
-    "demo",
+    "pretrain",
+    "evaluate",
+    "report",
+    "bench",
 ]
 
 

@@ -68,7 +68,9 @@ def load_resnet18(weights: str | Path | None):  # noqa: ANN201 - torch.nn.Module
     model.load_state_dict(backbone, strict=True)
     model.eval()
     model.requires_grad_(False)
-    return model.to(memory_format=torch.channels_last)  # the crops are channels-last too (faster convolutions)
+    return model.to(
+        memory_format=torch.channels_last
+    )  # the crops are channels-last too (faster convolutions)
 
 
 def _mismatch(state: dict, expected: dict[str, tuple[int, ...]]) -> str:
