@@ -7,6 +7,7 @@ import fcntl
 import os
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,15 +67,16 @@ def file_kind(path: str | Path) -> str | None:
     return str(kind) if kind is not None else None
 
 
-def _check_exists(path: Path) -> None:
+HeaderCheck = Callable[[h5py.File, Path], None]
+
+
+def _check_exists(path: Path, noun: str) -> None:
     if not path.exists():
-        raise FerclError(f"{path}: no such face store; check the path")
+        raise FerclError(f"{path}: no such {noun}; check the path")
     if not path.is_file():
-        raise FerclError(f"{path}: is not a file; pass the .h5 face store itself")
+        raise FerclError(f"{path}: is not a file; pass the .h5 {noun} itself")
     if not _is_hdf5(path):
-        raise FerclError(
-            f"{path}: not an HDF5 file, so not a fercl face store; pass a store written by fercl"
-        )
+        raise FerclError(f"{path}: not an HDF5 file, so not a fercl {noun}; pass a {noun} written by fercl")
 
 
 def _lock(fd: int, path: Path, blocking: bool) -> bool:
@@ -127,9 +129,12 @@ def _finish_interrupted_commit(path: Path) -> None:
         time.sleep(0.05)
 
 
-def open_for_reading(path: Path) -> h5py.File:
-    """The store opened read-only (HDF5 file locking off: fercl's writer uses its own lock)."""
-    _check_exists(path)
+def open_for_reading(path: Path, check: HeaderCheck = check_header, noun: str = "face store") -> h5py.File:
+    """The store opened read-only (HDF5 file locking off: fercl's writer uses its own lock).
+
+    ``check`` validates the root attributes (another file kind, e.g. a swap bank, passes its own) and
+    ``noun`` names the kind in messages."""
+    _check_exists(path, noun)
     _finish_interrupted_commit(path)
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -137,13 +142,13 @@ def open_for_reading(path: Path) -> h5py.File:
     finally:
         os.close(fd)
     if record is not None and size < record.size:
-        raise FerclError(f"{path}: truncated ({size} of {record.size} bytes); copy the store again")
+        raise FerclError(f"{path}: truncated ({size} of {record.size} bytes); copy the {noun} again")
     try:
         h5 = h5py.File(path, "r", locking=False)
     except OSError as exc:
         raise FerclError(f"{path}: HDF5 cannot open it ({_first_line(exc)}); the file is damaged") from None
     try:
-        check_header(h5, path)
+        check(h5, path)
     except FerclError:
         h5.close()
         raise
@@ -178,25 +183,24 @@ class Writable:
             os.close(self.fd)
 
 
-def _open_locked(path: Path, flags: int) -> int:
+def _open_locked(path: Path, flags: int, noun: str = "face store") -> int:
     fd = os.open(path, flags, 0o644)
     if not _lock(fd, path, blocking=False):
         os.close(fd)
-        raise FerclError(f"{path}: another process is writing this store; wait for it or use another --out")
+        raise FerclError(f"{path}: another process is writing this {noun}; wait for it or use another --out")
     return fd
 
 
-def open_for_writing(path: Path) -> Writable:
-    """An existing store, recovered after any crash and locked for this process."""
-    _check_exists(path)
+def open_for_writing(path: Path, check: HeaderCheck = check_header, noun: str = "face store") -> Writable:
+    """An existing store (or another journaled fercl file, see :func:`open_for_reading`), recovered after
+    any crash and locked for this process."""
+    _check_exists(path, noun)
     release_readers(path)
-    fd = _open_locked(path, os.O_RDWR)
+    fd = _open_locked(path, os.O_RDWR, noun)
     try:
         record = recover(path, fd)
         if record is None:
-            raise FerclError(
-                f"{path}: not written by fercl's store writer (no commit record); write to a new --out"
-            )
+            raise FerclError(f"{path}: not written by fercl (no commit record); write to a new --out")
         size = os.fstat(fd).st_size
         if size < record.size:
             raise FerclError(f"{path}: truncated ({size} of {record.size} bytes); delete it and start over")
@@ -208,7 +212,7 @@ def open_for_writing(path: Path) -> Writable:
                 f"{path}: HDF5 cannot open it ({_first_line(exc)}); the file is damaged"
             ) from None
         try:
-            check_header(h5, path)
+            check(h5, path)
         except FerclError:
             h5.close()
             raise
