@@ -37,19 +37,44 @@ def print_json(payload: object) -> None:
     print(json.dumps(payload, indent=2, default=str))
 
 
-class TrainingProgress:
-    """A rich progress bar fed by the training loop's events (``start``, ``step``, ``epoch``, ``end``)."""
+class _EventProgress:
+    """A rich progress bar driven by a library's ``on_event(kind, payload)`` callback (see subclasses)."""
+
+    label = ""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self._progress = None
         self._task = None
 
+    def _start(self, total: int, completed: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn(f"[bold]{self.label}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self.label, total=total, completed=completed, info="")
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+class TrainingProgress(_EventProgress):
+    """Progress of ``fercl pretrain`` from the training loop's events (``start``, ``step``, ``epoch``, ``end``)."""
+
+    label = "pretrain"
+
     def on_event(self, kind: str, payload: dict) -> None:
         if not self.enabled:
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
         if kind == "start":
             for note in payload.get("notes", []):
                 console.print(f"[yellow]note:[/] {escape(note)}")
@@ -57,29 +82,13 @@ class TrainingProgress:
                 f"pretraining on {payload['device']} x{payload['world_size']}: {payload['clips']} clips, "
                 f"{payload['frames']} frames, {payload['steps_per_epoch']} steps/epoch; skipped clips: {payload['skipped']}"
             )
-            self._progress = Progress(
-                TextColumn("[bold]pretrain"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeRemainingColumn(),
-                console=console,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task(
-                "steps", total=payload["total_steps"], completed=payload["start_step"], info=""
-            )
+            self._start(payload["total_steps"], payload["start_step"])
         elif kind == "step" and self._progress is not None:
             info = (
                 f"ep {payload['epoch']} loss {payload['loss']:.3f} acc {payload['contrastive_accuracy']:.2f} "
                 f"{payload['images_per_s']:.0f} img/s wait {100 * payload['data_wait']:.0f}%"
             )
             self._progress.update(self._task, completed=payload["step"], info=info)
-
-    def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
 
 
 def run_summary_table(summary: dict) -> Table:
@@ -99,19 +108,14 @@ def run_summary_table(summary: dict) -> Table:
     return table("fercl pretrain", ["", "value"], rows)
 
 
-class ClipProgress:
-    """A rich progress bar over clips fed by ``fercl preprocess`` events."""
+class ClipProgress(_EventProgress):
+    """Progress over clips of ``fercl preprocess`` from its events (``start``, ``clip``, ``end``)."""
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self._progress = None
-        self._task = None
+    label = "preprocess"
 
     def on_event(self, kind: str, payload: dict) -> None:
         if not self.enabled:
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
         if kind == "start":
             for note in payload["notes"]:
                 console.print(escape(note))
@@ -119,29 +123,13 @@ class ClipProgress:
                 console.print(
                     f"resuming: {payload['done']} of {payload['total']} clips are already in the store"
                 )
-            self._progress = Progress(
-                TextColumn("[bold]preprocess"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeRemainingColumn(),
-                console=console,
-            )
-            self._progress.start()
+            self._start(payload["total"], payload["done"])
             self._started = time.perf_counter()
-            self._task = self._progress.add_task(
-                "clips", total=payload["total"], completed=payload["done"], info=""
-            )
         elif kind == "clip" and self._progress is not None:
             stats = payload["stats"]
             elapsed = max(time.perf_counter() - self._started, 1e-9)
             info = f"{stats.get('kept', 0)} frames kept, {stats.get('frames_read', 0) / elapsed:.1f} frames/s"
             self._progress.update(self._task, advance=1, info=info)
-
-    def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
 
 
 def preprocess_summary_table(summary: dict) -> Table:
