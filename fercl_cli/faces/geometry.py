@@ -49,9 +49,3 @@ def invert(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float64)
     linear_inv = np.linalg.inv(matrix[:, :2])
     return np.concatenate([linear_inv, (-linear_inv @ matrix[:, 2])[:, None]], axis=1)
-
-
-def scale_of(matrix: np.ndarray) -> float:
-    """Uniform scale factor of a similarity matrix."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    return float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))

@@ -20,8 +20,6 @@ LEFT_EYE = np.arange(42, 48)
 OUTER_MOUTH = np.arange(48, 60)
 INNER_MOUTH = np.arange(60, 68)
 
-BROWS = np.arange(17, 27)
-NOSE = np.arange(27, 36)
 EYES = np.arange(36, 48)
 MOUTH = np.arange(48, 68)
 
@@ -73,11 +71,3 @@ MIRROR = np.array(
 # Points that barely move with expression (eye corners and nose), used to align faces so that the
 # alignment does not change with the expression (a mouth opening must not shrink the face).
 RIGID = np.array([36, 39, 42, 45, 27, 28, 29, 30, 31, 32, 33, 34, 35])
-
-
-def flip_landmarks(landmarks: np.ndarray, width: float) -> np.ndarray:
-    """Landmarks [..., 68, 2] of the horizontally flipped image of ``width`` pixels, relabelled."""
-    landmarks = np.asarray(landmarks)
-    flipped = landmarks[..., MIRROR, :].copy()
-    flipped[..., 0] = (width - 1) - flipped[..., 0]
-    return flipped
