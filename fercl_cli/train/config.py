@@ -107,8 +107,12 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":
-            import tomllib
-
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                raise FerclError(
+                    f"config file {path}: TOML needs Python 3.11+; use a .yaml or .json file"
+                ) from None
             raw = tomllib.loads(path.read_text())
         elif suffix in (".yaml", ".yml"):
             import yaml
