@@ -71,3 +71,11 @@ MIRROR = np.array(
 # Points that barely move with expression (eye corners and nose), used to align faces so that the
 # alignment does not change with the expression (a mouth opening must not shrink the face).
 RIGID = np.array([36, 39, 42, 45, 27, 28, 29, 30, 31, 32, 33, 34, 35])
+
+
+def flip_landmarks(landmarks: np.ndarray, width: float) -> np.ndarray:
+    """Landmarks [..., 68, 2] of the horizontally flipped image of ``width`` pixels, relabelled."""
+    landmarks = np.asarray(landmarks)
+    flipped = landmarks[..., MIRROR, :].copy()
+    flipped[..., 0] = (width - 1) - flipped[..., 0]
+    return flipped

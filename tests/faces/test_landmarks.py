@@ -16,7 +16,9 @@ def test_mirror_is_an_involution_and_maps_eyes_to_eyes():
     assert set(lm.MIRROR[lm.OUTER_MOUTH]) == set(lm.OUTER_MOUTH)
 
 
-def test_template_is_mirror_symmetric():
+def test_flip_landmarks_twice_is_identity_and_template_is_mirror_symmetric():
+    pts = np.random.default_rng(0).uniform(0, 100, (68, 2))
+    assert np.allclose(lm.flip_landmarks(lm.flip_landmarks(pts, 100), 100), pts)
     mirrored = MEAN_SHAPE[lm.MIRROR] * np.array([-1.0, 1.0])
     assert np.allclose(mirrored, MEAN_SHAPE, atol=1e-9)
 
