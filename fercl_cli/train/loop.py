@@ -188,10 +188,11 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         if resume and not last.exists():
             raise FerclError(f"--resume: no checkpoint in {out}; start without --resume")
         store = _open_store(config)
-        if config.batch_clips > store.n_clips:
+        if config.batch_clips * dist.world_size > store.n_clips:
+            processes = f" x {dist.world_size} processes" if dist.world_size > 1 else ""
             raise FerclError(
-                f"--batch-clips {config.batch_clips} is larger than the {store.n_clips} clips in {config.store}; "
-                "lower --batch-clips"
+                f"--batch-clips {config.batch_clips}{processes} is larger than the {store.n_clips} clips in "
+                f"{config.store}; lower --batch-clips"
             )
         swaps = _open_swaps(config, store)
         sampler = ClipSampler(
