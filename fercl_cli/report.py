@@ -67,6 +67,22 @@ class _EventProgress:
             self._progress = None
 
 
+class CountProgress(_EventProgress):
+    """A ``progress(done, total)`` callback drawing a bar that appears on the first call (after the
+    library has checked its inputs, so a one-line error is not preceded by an empty bar)."""
+
+    def __init__(self, label: str, enabled: bool = True) -> None:
+        super().__init__(enabled)
+        self.label = label
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._progress is None:
+            self._start(total, done)
+        self._progress.update(self._task, completed=done, total=total)
+
+
 class TrainingProgress(_EventProgress):
     """Progress of ``fercl pretrain`` from the training loop's events (``start``, ``step``, ``epoch``, ``end``)."""
 

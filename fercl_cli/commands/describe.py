@@ -27,31 +27,15 @@ def describe(
 
     Example: fercl describe faces.h5 --kind resnet18 --weights resnet18-f37072fd.pth --device cuda
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from fercl_cli import report
     from fercl_cli.descriptors.describe import describe_store, resolve_kind
 
     chosen = resolve_kind(kind, weights)
-    bar = Progress(
-        TextColumn(f"[bold]describe ({chosen})"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=report.console,
-    )
-    task = bar.add_task("frames", total=None)
-
-    def progress(done: int, total: int) -> None:  # the bar appears once the inputs are checked
-        if not json_output and not bar.live.is_started:
-            bar.start()
-        bar.update(task, completed=done, total=total)
-
+    progress = report.CountProgress(f"describe ({chosen})", enabled=not json_output)
     try:
         summary = describe_store(store, chosen, weights, batch, device, progress=progress)
     finally:
-        if bar.live.is_started:
-            bar.stop()
+        progress.stop()
     if json_output:
         report.print_json(summary.to_dict())
         return

@@ -29,37 +29,20 @@ def swap(
 
     Example: fercl swap faces.h5 --out swaps.h5 --per-frame 2 --workers 8
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from fercl_cli import report
     from fercl_cli.swap.generate import build_bank
 
-    bar = Progress(
-        TextColumn("[bold]swap"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=report.console,
-    )
-    task = bar.add_task("frames", total=None)
-
-    def progress(done: int, total: int) -> None:  # the bar appears once the inputs are checked
-        if not json_output and not bar.live.is_started:
-            bar.start()
-        bar.update(task, completed=done, total=total)
-
+    progress = report.CountProgress("swap", enabled=not json_output)
     try:
         summary = build_bank(store, out, per_frame, frames, feather, seed, workers, progress=progress)
     except KeyboardInterrupt:
-        if bar.live.is_started:
-            bar.stop()
+        progress.stop()
         report.err_console.print(
             f"interrupted: committed swaps are kept in {out}; rerun the same command to resume"
         )
         raise typer.Exit(130) from None
     finally:
-        if bar.live.is_started:
-            bar.stop()
+        progress.stop()
     if json_output:
         report.print_json(summary.to_dict())
         return
