@@ -24,12 +24,13 @@ COMMANDS: list[str] = [
     "pretrain",
     "evaluate",
     "report",
+    "checkpoint",
     "bench",
 ]
 
 
 class _FerclGroup(TyperGroup):
-    """Turns :class:`FerclError` into ``error: ...`` on stderr and exit status 2."""
+    """Turns :class:`FerclError` (and a full disk or GPU memory) into ``error: ...`` on stderr and exit status 2."""
 
     def invoke(self, ctx):  # noqa: ANN001 - the Click context type is private to Typer
         try:
@@ -37,7 +38,13 @@ class _FerclGroup(TyperGroup):
         except FerclError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        except RuntimeError as exc:
+        except (OSError, RuntimeError) as exc:
+            from fercl_cli.space import is_disk_full, no_space_error
+
+            if is_disk_full(exc):  # a stage that did not name its output: the file the failure names
+                where = getattr(exc, "filename", None)
+                typer.echo(f"error: {no_space_error(where, getattr(exc, 'needed', None))}", err=True)
+                raise typer.Exit(2) from None
             if type(exc).__name__ != "OutOfMemoryError":
                 raise
             typer.echo(

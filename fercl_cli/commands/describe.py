@@ -29,11 +29,13 @@ def describe(
     """
     from fercl_cli import report
     from fercl_cli.descriptors.describe import describe_store, resolve_kind
+    from fercl_cli.space import disk_full_is_an_error
 
     chosen = resolve_kind(kind, weights)
     progress = report.CountProgress(f"describe ({chosen})", enabled=not json_output)
     try:
-        summary = describe_store(store, chosen, weights, batch, device, progress=progress)
+        with disk_full_is_an_error(store):
+            summary = describe_store(store, chosen, weights, batch, device, progress=progress)
     finally:
         progress.stop()
     if json_output:

@@ -173,6 +173,7 @@ def evaluate(
     from fercl_cli import report
     from fercl_cli.errors import FerclError
     from fercl_cli.evaluate.tasks import EvaluateRequest, evaluate, parse_seeds
+    from fercl_cli.space import disk_full_is_an_error, write_text_atomic
 
     request = EvaluateRequest(
         task=task,
@@ -197,11 +198,10 @@ def evaluate(
         raise FerclError(
             f"--confusion {confusion}: the picture is written as PNG; give a path ending in .png"
         )
-    with _progress() as progress:
+    with _progress() as progress, disk_full_is_an_error(request.cache_dir or request.data or Path.cwd()):
         result = evaluate(request, progress)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        write_text_atomic(out, json.dumps(result, indent=2) + "\n")
     if confusion is not None:
         from fercl_cli.evaluate.confusion_png import write_confusion_png
 

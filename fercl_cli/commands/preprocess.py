@@ -71,10 +71,12 @@ def _common(
 def _run(discovery, config, json_output: bool) -> None:  # noqa: ANN001 - Discovery, PreprocessConfig
     from fercl_cli import report
     from fercl_cli.preprocess.pipeline import preprocess as run
+    from fercl_cli.space import disk_full_is_an_error
 
     progress = report.ClipProgress(enabled=not json_output)
     try:
-        summary = run(discovery, config, on_event=progress.on_event)
+        with disk_full_is_an_error(config.out):
+            summary = run(discovery, config, on_event=progress.on_event)
     except KeyboardInterrupt:
         progress.stop()
         report.err_console.print(

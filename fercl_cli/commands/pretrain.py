@@ -102,6 +102,7 @@ def pretrain(
     Several GPUs: torchrun --nproc-per-node 8 -m fercl_cli pretrain faces.h5 --out runs/all4 --swaps swaps.h5 --face-swap --mask-fn top1-other-clip
     """
     from fercl_cli import report
+    from fercl_cli.space import disk_full_is_an_error
     from fercl_cli.train import config as config_lib
     from fercl_cli.train.loop import pretrain as run
 
@@ -118,7 +119,8 @@ def pretrain(
     main = os.environ.get("RANK", "0") == "0"
     progress = report.TrainingProgress(enabled=main and not json_output)
     try:
-        summary = run(config, on_event=progress.on_event, resume=resume)
+        with disk_full_is_an_error(out):
+            summary = run(config, on_event=progress.on_event, resume=resume)
     except KeyboardInterrupt:
         progress.stop()
         if main:

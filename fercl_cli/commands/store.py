@@ -57,14 +57,16 @@ def merge(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from fercl_cli import report
+    from fercl_cli.space import disk_full_is_an_error
     from fercl_cli.store.merge import merge as join
 
     columns = (TextColumn("merging frames"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=report.err_console, transient=True) as progress:
         task = progress.add_task("merge", total=None)
-        result = join(
-            out, shards, progress=lambda done, total: progress.update(task, completed=done, total=total)
-        )
+        with disk_full_is_an_error(out):
+            result = join(
+                out, shards, progress=lambda done, total: progress.update(task, completed=done, total=total)
+            )
     summary = {
         "out": str(result.path),
         "shards": [str(shard) for shard in shards],

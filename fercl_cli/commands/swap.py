@@ -30,11 +30,13 @@ def swap(
     Example: fercl swap faces.h5 --out swaps.h5 --per-frame 2 --workers 8
     """
     from fercl_cli import report
+    from fercl_cli.space import disk_full_is_an_error
     from fercl_cli.swap.generate import build_bank
 
     progress = report.CountProgress("swap", enabled=not json_output)
     try:
-        summary = build_bank(store, out, per_frame, frames, feather, seed, workers, progress=progress)
+        with disk_full_is_an_error(out):
+            summary = build_bank(store, out, per_frame, frames, feather, seed, workers, progress=progress)
     except KeyboardInterrupt:
         progress.stop()
         report.err_console.print(

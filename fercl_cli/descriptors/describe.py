@@ -13,6 +13,7 @@ import numpy as np
 
 from fercl_cli.descriptors import KINDS
 from fercl_cli.errors import FerclError
+from fercl_cli.space import preallocated_memmap, require_free
 
 
 @dataclass
@@ -106,8 +107,12 @@ def describe_store(
     began = time.perf_counter()
     if progress is not None:
         progress(0, n)
+    scratch_bytes = n * dim * 2 + (n * geometry.raw_size() * 4 if kind != "resnet18" else 0)
+    require_free(
+        store.path.parent, scratch_bytes + n * dim * 2 + (1 << 20), f"{kind} descriptors of {n} frames"
+    )
     with tempfile.TemporaryDirectory(dir=store.path.parent, prefix=".describe-") as scratch:
-        values = np.memmap(Path(scratch) / "values.f16", dtype=np.float16, mode="w+", shape=(n, dim))
+        values = preallocated_memmap(Path(scratch) / "values.f16", np.float16, (n, dim))
         if kind == "resnet18":
             valid = _describe_resnet(store, has, values, model, batch, device, progress)
         else:
@@ -151,7 +156,7 @@ def _describe_geometry(store, has, values, scratch: Path, chunk: int, progress) 
     n = store.n_frames
     groups = store.clip_identity[store.column("clip")].astype(np.int64)
     standardiser = GroupStandardiser(geometry.parts(), max(len(store.identity_names), int(groups.max()) + 1))
-    raw = np.memmap(scratch / "raw.f32", dtype=np.float32, mode="w+", shape=(n, geometry.raw_size()))
+    raw = preallocated_memmap(scratch / "raw.f32", np.float32, (n, geometry.raw_size()))
     usable = np.zeros(n, bool)
     for start in range(0, n, chunk):
         rows = slice(start, min(start + chunk, n))

@@ -17,6 +17,7 @@ from fercl_cli.descriptors import Descriptors
 from fercl_cli.descriptors.crops import CROP_PX, EYE_MARGIN_PX, paper_crops
 from fercl_cli.descriptors.inputs import check_batch, normalised
 from fercl_cli.errors import FerclError
+from fercl_cli.safe_load import load_tensors
 
 FEATURE_DIM = 512
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -51,12 +52,7 @@ def load_resnet18(weights: str | Path | None):  # noqa: ANN201 - torch.nn.Module
     path = Path(weights)
     if not path.is_file():
         raise FerclError(f"{path}: no such weights file; {_WHAT_TO_PASS}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to unpickle means "not a weights file"
-        raise FerclError(
-            f"{path}: not a PyTorch weights file ({type(exc).__name__}); {_WHAT_TO_PASS}"
-        ) from None
+    state = load_tensors(path, "PyTorch weights file", _WHAT_TO_PASS)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise FerclError(f"{path}: not a state dict of tensors; {_WHAT_TO_PASS}")
     model = resnet18(weights=None)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fercl_cli.errors import FerclError
+from fercl_cli.safe_load import load_tensors
 from fercl_cli.train.model import ARCHS
 
 DEFAULT_ARCH = "resnet50"
@@ -176,8 +177,6 @@ def _fercl(spec: str, arch: str | None) -> Backbone:
 
 
 def _imagenet(spec: str, arch: str | None) -> Backbone:
-    import torch
-
     text = spec[len(IMAGENET_PREFIX) :]
     if not text:
         raise FerclError("--checkpoint imagenet:PATH needs the path of a torchvision ResNet weights file")
@@ -187,13 +186,7 @@ def _imagenet(spec: str, arch: str | None) -> Backbone:
             f"{path}: ImageNet weights file not found; fercl never downloads weights: fetch torchvision's "
             "resnet50 (or resnet18) ImageNet .pth on a connected machine and pass imagenet:PATH"
         )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any unpickling failure means the file is not a state dict
-        raise FerclError(
-            f"{path}: not a readable torch state-dict file ({type(exc).__name__}); pass a torchvision "
-            "ResNet ImageNet weights file"
-        ) from None
+    state = load_tensors(path, "torch state-dict file", "pass a torchvision ResNet ImageNet weights file")
     found = infer_resnet_arch(state) if isinstance(state, Mapping) else None
     if found is None:
         raise FerclError(

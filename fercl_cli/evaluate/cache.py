@@ -36,6 +36,8 @@ from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 from fercl_cli.sources.labelled import ALL, SELECT, TEST, TRAIN, LabelledSource
+from fercl_cli.space import require_free
+from fercl_cli.store.guarded import new_h5
 
 CACHE_FORMAT = "fercl-eval-cache"
 CACHE_VERSION = 1
@@ -214,7 +216,7 @@ def write_dataset(
     arousal: list[float] = []
     splits: list[int] = []
     keys: list[str] = []
-    with _atomic(Path(path)) as tmp, h5py.File(tmp, "w") as handle:
+    with _atomic(Path(path)) as tmp, new_h5(tmp) as handle:
         images = None
         buffer: list[np.ndarray] = []
 
@@ -228,6 +230,7 @@ def write_dataset(
         for record in source:
             if images is None:
                 side = record.image.shape[0]
+                require_free(tmp.parent, total * record.image.nbytes, f"the {source.name} cache")
                 images = handle.create_dataset(
                     "images",
                     shape=(0, side, side, 3),
@@ -317,8 +320,8 @@ def load_features(path: Path, *, dataset_key: str, backbone_hash: str, rows: int
 
 def save_features(path: Path, features: np.ndarray, attrs: Mapping[str, Any]) -> None:
     """Write float32 [N, F] ``features`` and their provenance ``attrs`` (atomically)."""
-    import h5py
-
-    with _atomic(Path(path)) as tmp, h5py.File(tmp, "w") as handle:
+    features = np.asarray(features, dtype=np.float32)
+    require_free(Path(path).parent, features.nbytes, "the feature cache")
+    with _atomic(Path(path)) as tmp, new_h5(tmp) as handle:
         handle.create_dataset("features", data=np.asarray(features, dtype=np.float32))
         handle.attrs.update({k: v for k, v in attrs.items()})

@@ -23,6 +23,7 @@ import numpy as np
 
 from fercl_cli.errors import FerclError
 from fercl_cli.faces.types import FaceBackend
+from fercl_cli.space import is_disk_full, no_space_error
 
 MANIFEST = "sample.json"
 _OUTPUTS = ("voxceleb", "affectnet", "fer2013", "lfw", "identities.csv", MANIFEST)
@@ -114,14 +115,18 @@ def check_output(root: str | Path) -> None:
 def prepare_output(root: Path) -> None:
     """Check ``root`` (:func:`check_output`), remove an earlier sample corpus's outputs there, create it."""
     check_output(root)
-    if root.is_dir():
-        for name in _OUTPUTS:
-            path = root / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+    _remove_outputs(root)
     root.mkdir(parents=True, exist_ok=True)
+
+
+def _remove_outputs(root: Path) -> None:
+    """Delete what a sample corpus writes under ``root`` (nothing else)."""
+    for name in _OUTPUTS:
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
 
 
 def total_work(options: SampleOptions) -> int:
@@ -165,8 +170,27 @@ def generate_sample(
     blends (default: :class:`~fercl_cli.faces.dlib_backend.DlibBackend` with upsample 1).
 
     Raises:
-        FerclError: bad options, ``root`` unusable, or no package photos with faces found.
+        FerclError: bad options, ``root`` unusable, no package photos with faces found, or the disk
+            filled up (what was written is removed).
     """
+    options.check()
+    root = Path(root)
+    prepare_output(root)
+    try:
+        return _generate(root, options, progress, backend)
+    except (OSError, RuntimeError) as exc:
+        if not is_disk_full(exc):
+            raise
+        _remove_outputs(root)  # a half-written corpus (a torn video or JPEG) must not pass as a sample
+        raise no_space_error(root, resumes=False) from None
+
+
+def _generate(
+    root: Path,
+    options: SampleOptions,
+    progress: Callable[[str, int, int], None] | None,
+    backend: FaceBackend | None,
+) -> SampleSummary:
     from fercl_cli.faces.dlib_backend import DlibBackend
     from fercl_cli.sample.affectnet import write_affectnet
     from fercl_cli.sample.contact_sheet import write_contact_sheet
@@ -176,9 +200,6 @@ def generate_sample(
     from fercl_cli.sample.photos import find_source_photos
     from fercl_cli.sample.voxceleb import voxceleb_id, write_voxceleb
 
-    options.check()
-    root = Path(root)
-    prepare_output(root)
     total = total_work(options)
     done = 0
     stage = "faces"

@@ -20,6 +20,7 @@ from fercl_cli.store.schema import SCHEMA_VERSION, STORE_KIND
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _JOURNAL_WAIT_S = 10.0
+_CREATING = ".creating"
 _readers: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
@@ -171,7 +172,8 @@ class Writable:
         release_readers(self.path)
 
     def close(self, keep: bool) -> None:
-        """Close; ``keep`` commits what HDF5 writes while closing, otherwise it is discarded."""
+        """Close; ``keep`` commits what HDF5 writes while closing, otherwise it is discarded (and a new
+        file that was never published, ``<path>.creating``, is deleted)."""
         try:
             self.h5.close()
             if keep:
@@ -181,6 +183,10 @@ class Writable:
                 self.journal.rollback()
         finally:
             os.close(self.fd)
+            if not keep and self.path.name.endswith(_CREATING):
+                journal = journal_path(self.path)
+                for leftover in (self.path, journal, journal.with_name(journal.name + ".tmp")):
+                    leftover.unlink(missing_ok=True)
 
 
 def _open_locked(path: Path, flags: int, noun: str = "face store") -> int:
@@ -189,6 +195,13 @@ def _open_locked(path: Path, flags: int, noun: str = "face store") -> int:
         os.close(fd)
         raise FerclError(f"{path}: another process is writing this {noun}; wait for it or use another --out")
     return fd
+
+
+def lock_exclusively(path: Path, noun: str) -> int:
+    """Create (if needed) and ``flock`` the file ``path`` for this process; the returned descriptor holds
+    the lock until it is closed (or the process dies). Raises :class:`FerclError` when another process
+    holds it, naming ``noun`` (what is being written, e.g. "run directory")."""
+    return _open_locked(path, os.O_RDWR | os.O_CREAT, noun)
 
 
 def open_for_writing(path: Path, check: HeaderCheck = check_header, noun: str = "face store") -> Writable:
@@ -225,7 +238,7 @@ def open_for_writing(path: Path, check: HeaderCheck = check_header, noun: str = 
 def create_for_writing(path: Path) -> Writable:
     """A new, empty HDF5 file at ``<path>.creating``; :func:`publish` renames it once committed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".creating")
+    temporary = path.with_name(path.name + _CREATING)
     fd = _open_locked(temporary, os.O_RDWR | os.O_CREAT)
     try:
         os.ftruncate(fd, 0)

@@ -251,9 +251,11 @@ class JournaledFile:
         :attr:`failure` of an earlier call instead (the file keeps its last commit; :meth:`rollback`).
         """
         if self.failure is not None:
-            raise OSError(
-                f"{self.path}: writing failed, nothing was committed: {self.failure}"
-            ) from self.failure
+            code = self.failure.errno if isinstance(self.failure, OSError) else None
+            error = OSError(code, f"{self.path}: writing failed, nothing was committed: {self.failure}")
+            error.filename = str(self.path)
+            error.needed = self._size - self._committed + PAGE_SIZE * (len(self._pages) + 1)
+            raise error from self.failure
         record = CommitRecord(size=self._size, sequence=self._sequence + 1)
         self.seek(0)
         self._write(_encode_record(record))
@@ -313,7 +315,12 @@ class JournaledFile:
         try:
             _write_all(fd, body + _CRC.pack(zlib.crc32(body)) + _JOURNAL_END, 0)
             os.fsync(fd)
-        finally:
+        except OSError as exc:  # e.g. a full disk: the file still holds its last commit
             os.close(fd)
+            temporary.unlink(missing_ok=True)
+            exc.filename = exc.filename or str(temporary)
+            exc.needed = len(body) + PAGE_SIZE
+            raise
+        os.close(fd)
         os.replace(temporary, final)
         _fsync_dir(final)

@@ -61,6 +61,17 @@ class FaceStore:
                     f"{self.path}: {group}/{name} is shorter than the committed count; damaged file"
                 )
 
+    def limit_to(self, clips: int, frames: int) -> None:
+        """Read the store as it was when it held ``clips`` clips and ``frames`` rows (a store only grows,
+        so an earlier commit is a prefix of it); used to resume a run on the rows it started with."""
+        if not (0 < clips <= self.n_clips and 0 < frames <= self.n_frames):
+            raise FerclError(
+                f"{self.path}: holds {self.n_clips} clips / {self.n_frames} frames, fewer than the "
+                f"{clips} / {frames} the run started with; resume on the store it was trained on"
+            )
+        self.n_clips, self.n_frames = clips, frames
+        self._cache.clear()
+
     # -- process-local file handle ----------------------------------------------------------------
     def _file(self) -> h5py.File:
         if self._h5 is None or self._pid != os.getpid():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,6 +21,8 @@ import torch
 
 from fercl_cli import __version__
 from fercl_cli.errors import FerclError
+from fercl_cli.space import require_free
+from fercl_cli.store.files import lock_exclusively
 from fercl_cli.train import checkpoint
 from fercl_cli.train.config import PretrainConfig
 from fercl_cli.train.data import BatchKeys, DataConfig, PretrainBatches, SwapSource
@@ -33,6 +36,8 @@ from fercl_cli.train.views import apply_view, paper_views, sample_params
 Event = Callable[[str, dict[str, Any]], None]
 
 # Options that may change between a run and its --resume (they do not change what is computed).
+LOCK = ".lock"
+"""File in the run directory that a running ``pretrain`` holds locked, so a second one on it is refused."""
 RESUMABLE_CHANGES = frozenset({"max_steps", "workers", "device", "store", "swaps", "out"})
 
 
@@ -78,6 +83,14 @@ def _seed_of(*parts: int) -> int:
     return int(np.random.default_rng(list(parts)).integers(0, 2**62))
 
 
+def _step_of(line: str) -> float:
+    """The step a metrics.jsonl line records; infinity for a torn line (never kept)."""
+    try:
+        return float(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return math.inf
+
+
 class _Metrics:
     """JSON-lines log (rank 0) plus TensorBoard event files when the package is installed."""
 
@@ -85,10 +98,9 @@ class _Metrics:
         self.path = out / "metrics.jsonl"
         kept = []
         if resume_step is not None and self.path.exists():
-            # Steps logged after the checkpoint (before a crash) are redone: drop their lines.
-            kept = [
-                line for line in self.path.read_text().splitlines() if json.loads(line)["step"] <= resume_step
-            ]
+            # Steps logged after the checkpoint (before a crash) are redone: drop their lines, and a
+            # line torn by a crash or a full disk.
+            kept = [line for line in self.path.read_text().splitlines() if _step_of(line) <= resume_step]
         self.handle = self.path.open("w")  # noqa: SIM115 - kept open for the run, closed in close()
         self.handle.writelines(line + "\n" for line in kept)
         try:
@@ -180,14 +192,24 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
     emit = on_event if (on_event is not None and dist.is_main) else (lambda kind, payload: None)
     out = Path(config.out)
     last = out / checkpoint.LAST
+    lock = None
     try:
+        if dist.is_main:
+            out.mkdir(parents=True, exist_ok=True)
+            lock = lock_exclusively(out / LOCK, "run directory")
         if not resume and last.exists():
             raise FerclError(
                 f"{out} already holds a run; pass --resume to continue it or choose another --out"
             )
         if resume and not last.exists():
             raise FerclError(f"--resume: no checkpoint in {out}; start without --resume")
+        saved = checkpoint.load(last) if resume else None
+        if saved is not None:
+            _check_resume(saved["config"], config)
         store = _open_store(config)
+        if saved is not None and "store" in saved:
+            # The run trains on the rows committed when it started, even if the store grew since.
+            store.limit_to(int(saved["store"]["clips"]), int(saved["store"]["frames"]))
         if config.batch_clips * dist.world_size > store.n_clips:
             processes = f" x {dist.world_size} processes" if dist.world_size > 1 else ""
             raise FerclError(
@@ -250,9 +272,10 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         view2 = replace(view2, occlusion_p=config.occlusion_p)
 
         start_epoch, start_batch, step = 0, 0, 0
-        if resume:
-            saved = checkpoint.load(last)
-            _check_resume(saved["config"], config)
+        if dist.is_main:
+            state_bytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+            require_free(out, 3 * state_bytes + (1 << 20), "the checkpoint (model and optimizer state)")
+        if saved is not None:
             model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
             scheduler.load_state_dict(saved["scheduler"])
@@ -462,4 +485,6 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         emit("end", summary.__dict__)
         return summary
     finally:
+        if lock is not None:
+            os.close(lock)
         teardown()

@@ -38,7 +38,10 @@ def test_describe_errors_are_one_line(tmp_path):
         ([str(write_empty_store(tmp_path / "empty.h5"))], "the store has no frames"),
         ([str(write_store_without_landmarks(tmp_path / "bare.h5"))], "no frame has landmarks"),
         ([str(store), "--kind", "resnet18"], "pass --weights"),
-        ([str(store), "--weights", str(tmp_path / "junk.pth")], "junk.pth: not a PyTorch weights file"),
+        (
+            [str(store), "--weights", str(tmp_path / "junk.pth")],
+            "junk.pth: not a readable PyTorch weights file",
+        ),
         (
             [str(store), "--kind", "geometry", "--weights", str(tmp_path / "junk.pth")],
             "only used by --kind resnet18",

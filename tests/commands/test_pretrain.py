@@ -81,3 +81,53 @@ def test_kill_minus_9_then_resume_gives_the_uninterrupted_weights(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     a, b = checkpoint.load(tmp_path / "straight")["model"], checkpoint.load(run)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_second_run_on_a_locked_run_directory_is_refused(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5")
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(out / ".lock")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = runner.invoke(app, ["pretrain", str(store), "--out", str(out), *SMALL, "--epochs", "1"])
+        assert result.exit_code == 2
+        assert "another process is writing this run directory" in result.output
+        assert not (out / "config.json").exists() and not (out / "metrics.jsonl").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (
+        runner.invoke(app, ["pretrain", str(store), "--out", str(out), *SMALL, "--epochs", "1"]).exit_code
+        == 0
+    )
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def test_resume_trains_on_the_rows_committed_when_the_run_started(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5")
+    original = tmp_path / "original.h5"
+    original.write_bytes(store.read_bytes())
+    common = [*SMALL, "--epochs", "2", "--seed", "4"]
+    assert (
+        runner.invoke(app, ["pretrain", str(original), "--out", str(tmp_path / "a"), *common]).exit_code == 0
+    )
+    cut = ["pretrain", str(store), "--out", str(tmp_path / "b"), *common]
+    assert runner.invoke(app, [*cut, "--max-steps", "2"]).exit_code == 0
+    write_tiny_store(store, clips=3, first=6)  # preprocess appended clips while the run was stopped
+    resumed = runner.invoke(app, [*cut, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    b = checkpoint.load(tmp_path / "b")
+    assert b["store"]["clips"] == 6
+    a = checkpoint.load(tmp_path / "a")["model"]
+    assert all(torch.equal(a[k], b["model"][k]) for k in a)

@@ -69,7 +69,7 @@ def test_bad_inputs_give_clear_errors(store, tmp_path):
     with pytest.raises(FerclError, match="pass --weights"):
         describe_store(store, kind="resnet18")
     (tmp_path / "bad.pth").write_bytes(b"junk")
-    with pytest.raises(FerclError, match="bad.pth: not a PyTorch weights file"):
+    with pytest.raises(FerclError, match="bad.pth: not a readable PyTorch weights file"):
         describe_store(store, weights=tmp_path / "bad.pth")
     with pytest.raises(FerclError, match="--batch 0"):
         describe_store(store, batch=0)

@@ -62,7 +62,7 @@ def test_missing_or_wrong_weights_give_clear_errors(tmp_path):
     with pytest.raises(FerclError, match="no such weights file; pass --weights"):
         load_resnet18(tmp_path / "absent.pth")
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(FerclError, match="junk.pth: not a PyTorch weights file"):
+    with pytest.raises(FerclError, match="junk.pth: not a readable PyTorch weights file"):
         load_resnet18(tmp_path / "junk.pth")
     torch.save(resnet34(weights=None).state_dict(), tmp_path / "resnet34.pth")
     with pytest.raises(

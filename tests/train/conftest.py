@@ -8,14 +8,15 @@ import pytest
 from fercl_cli.faces.template import DEFAULT_TEMPLATE
 
 
-def write_tiny_store(path, clips: int = 6, frames: int = 40, size: int = 32, seed: int = 0):
+def write_tiny_store(path, clips: int = 6, frames: int = 40, size: int = 32, seed: int = 0, first: int = 0):
+    """``clips`` clips of ``frames`` frames (videos ``video<first>``...) written, or appended, to ``path``."""
     from fercl_cli.store.schema import ClipFrames
     from fercl_cli.store.writer import FaceStoreWriter
 
     rng = np.random.default_rng(seed)
     landmarks = DEFAULT_TEMPLATE.points(size).astype(np.float32)
     with FaceStoreWriter(path, crop_size=size, fps=25 / 6, detector="dlib", template="test") as writer:
-        for c in range(clips):
+        for c in range(first, first + clips):
             base = rng.integers(0, 255, (4, 4, 3)).astype(np.float32)
             drift = rng.normal(0, 20, (4, 4, 3))
             images = []
