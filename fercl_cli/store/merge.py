@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from fercl_cli.errors import FerclError
+from fercl_cli.space import require_free
 from fercl_cli.store.descriptors import write_descriptors
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.schema import FRAME_COLUMNS, ClipFrames, Failure
@@ -111,6 +112,8 @@ def merge(
             owners[key] = (s, clip)
     order = sorted(owners)
     total = sum(store.n_frames for store in stores)
+    written = out.stat().st_size if out.exists() else 0
+    require_free(out.parent, sum(store.path.stat().st_size for store in stores) - written, "the merged store")
     first = stores[0]
     failures: dict[tuple[int, int], list[Failure]] = defaultdict(list)
     for s, store in enumerate(stores):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from fercl_cli.errors import FerclError
+from fercl_cli.space import require_free
 from fercl_cli.swap.bank import STATUS_LABELS, SWAPPED, SwapBankWriter
 from fercl_cli.swap.colour import BLUR_FRACTION
 from fercl_cli.swap.face_swap import DEFAULT_FEATHER_PX, swap_face
@@ -175,6 +176,8 @@ def build_bank(
         config=config,
     ) as writer:
         done = writer.committed_sources
+        remaining = int((plan.status[done:] == SWAPPED).sum()) * per_frame
+        require_free(Path(out).parent, remaining * (size * size * 3 + 600), f"{remaining} swaps of {size} px")
         summary = SwapSummary(out=str(out), planned_sources=len(plan.sources), resumed_sources=done)
         if progress is not None:
             progress(done, len(plan.sources))

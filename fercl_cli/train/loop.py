@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -81,6 +83,51 @@ def draw(config, generator: torch.Generator, rows: torch.Tensor, total: int):  #
 
 def _seed_of(*parts: int) -> int:
     return int(np.random.default_rng(list(parts)).integers(0, 2**62))
+
+
+class _StopRequests:
+    """SIGINT (Ctrl-C) and SIGTERM (batch schedulers) stop the run at the next step boundary, so the saved
+    checkpoint is the state of the last completed step (BatchNorm statistics and counters included) and
+    ``--resume`` is exact; a second signal stops at once, without saving over the last checkpoint.
+
+    Handlers are installed only in the main thread (elsewhere Python cannot); DataLoader workers ignore
+    both signals (:func:`_ignore_stop_signals`) so that they outlive the step being finished.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signum
+
+    def pending(self, dist: DistInfo) -> bool:
+        """True when any process received a stop signal (one all-reduce under DDP, so all stop together)."""
+        flag = self.received is not None
+        if dist.world_size > 1:
+            shared = torch.tensor([float(flag)], device=dist.device)
+            torch.distributed.all_reduce(shared, op=torch.distributed.ReduceOp.MAX)
+            flag = bool(shared.item())
+        return flag
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: the main process decides when to stop (see :class:`_StopRequests`)."""
+    for signum in _StopRequests.SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _step_of(line: str) -> float:
@@ -397,6 +444,7 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
             pin_memory=dist.device.type == "cuda",
             persistent_workers=config.workers > 0,
             prefetch_factor=4 if config.workers > 0 else None,
+            worker_init_fn=_ignore_stop_signals if config.workers > 0 else None,
         )
         emit(
             "start",
@@ -426,39 +474,48 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         position = (start_epoch, start_batch)
         iterator = iter(loader)
         tick = time.perf_counter()
+        in_step = False
+        stop = _StopRequests()
         try:
-            for epoch, batch_index in BatchKeys(schedule, start_batch):
-                if config.max_steps is not None and step >= config.max_steps:
-                    stopped = "max_steps"
-                    break
-                item = next(iterator)
-                ready = time.perf_counter()
-                record = _train_step(item, epoch, batch_index, step)
-                step += 1
-                done = time.perf_counter()
-                waited += ready - tick
-                busy += done - tick
-                views = int(item["images"].shape[0]) * dist.world_size
-                images_done += views
-                swapped_views += int(item["swapped"].sum())
-                last_loss = record["loss"]
-                record.update(
-                    step=step,
-                    step_seconds=done - tick,
-                    images_per_s=views / max(done - tick, 1e-9),
-                    data_wait=(ready - tick) / max(done - tick, 1e-9),
-                )
-                tick = done
-                if metrics is not None:
-                    metrics.write(record)
-                emit("step", record)
-                position = (epoch, batch_index + 1)
-                if batch_index + 1 == batches_in[epoch]:
-                    position = (epoch + 1, 0)
-                    save(*position, "epoch")
-                    emit("epoch", {"epoch": epoch, "step": step, "loss": last_loss})
+            with stop:
+                for epoch, batch_index in BatchKeys(schedule, start_batch):
+                    if stop.pending(dist):
+                        save(*position, "interrupted")
+                        raise KeyboardInterrupt
+                    if config.max_steps is not None and step >= config.max_steps:
+                        stopped = "max_steps"
+                        break
+                    item = next(iterator)
+                    ready = time.perf_counter()
+                    in_step = True
+                    record = _train_step(item, epoch, batch_index, step)
+                    step += 1
+                    in_step = False
+                    done = time.perf_counter()
+                    waited += ready - tick
+                    busy += done - tick
+                    views = int(item["images"].shape[0]) * dist.world_size
+                    images_done += views
+                    swapped_views += int(item["swapped"].sum())
+                    last_loss = record["loss"]
+                    record.update(
+                        step=step,
+                        step_seconds=done - tick,
+                        images_per_s=views / max(done - tick, 1e-9),
+                        data_wait=(ready - tick) / max(done - tick, 1e-9),
+                    )
+                    tick = done
+                    if metrics is not None:
+                        metrics.write(record)
+                    emit("step", record)
+                    position = (epoch, batch_index + 1)
+                    if batch_index + 1 == batches_in[epoch]:
+                        position = (epoch + 1, 0)
+                        save(*position, "epoch")
+                        emit("epoch", {"epoch": epoch, "step": step, "loss": last_loss})
         except KeyboardInterrupt:
-            save(*position, "interrupted")
+            if not in_step and stop.received is None:
+                save(*position, "interrupted")  # interrupted between steps, e.g. waiting for data
             raise
         except torch.cuda.OutOfMemoryError:
             raise FerclError(

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -131,3 +132,51 @@ def test_resume_trains_on_the_rows_committed_when_the_run_started(tmp_path):
     assert b["store"]["clips"] == 6
     a = checkpoint.load(tmp_path / "a")["model"]
     assert all(torch.equal(a[k], b["model"][k]) for k in a)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_mid_run_then_resume_gives_the_uninterrupted_weights(tmp_path, signum):
+    # The signal lands mid-step; the run finishes that step, saves it, and exits 130 (no half-step state,
+    # e.g. BatchNorm running statistics of a step that the resume would redo).
+    store = write_tiny_store(tmp_path / "faces.h5")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "2"}
+    command = [
+        sys.executable,
+        "-m",
+        "fercl_cli",
+        "pretrain",
+        str(store),
+        *SMALL,
+        "--epochs",
+        "3",
+        "--seed",
+        "8",
+    ]
+    subprocess.run([*command, "--out", str(tmp_path / "straight")], check=True, capture_output=True, env=env)
+    run = tmp_path / "stopped"
+    proc = subprocess.Popen(
+        [*command, "--out", str(run), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    metrics = run / "metrics.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 2):
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        time.sleep(0.01)
+    os.kill(proc.pid, signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted: the position is saved" in err and "Traceback" not in err
+    saved = checkpoint.load(run)
+    assert saved["reason"] == "interrupted" and 2 <= saved["step"] < 9
+    assert len(metrics.read_text().splitlines()) == saved["step"]
+    resumed = subprocess.run(
+        [*command, "--out", str(run), "--resume"], capture_output=True, text=True, env=env
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = checkpoint.load(tmp_path / "straight")["model"], checkpoint.load(run)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
