@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable, Sequence
 
@@ -16,10 +17,11 @@ err_console = Console(stderr=True)
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
-    """A rich table with the given header and rows; plain cells are escaped, :class:`Text` cells kept."""
-    out = Table(title=title, title_justify="left")
+    """A rich table with the given header and rows; the title, headers and plain cells are escaped (a
+    ``[linear]`` is text, not markup), :class:`Text` cells kept."""
+    out = Table(title=escape(title), title_justify="left")
     for column in columns:
-        out.add_column(column, overflow="fold")
+        out.add_column(escape(str(column)), overflow="fold")
     for row in rows:
         out.add_row(*(cell if isinstance(cell, Text) else escape(str(cell)) for cell in row))
     return out
@@ -32,9 +34,20 @@ def status(ok: bool, required: bool = True) -> Text:
     return Text("MISSING", style="bold red") if required else Text("optional", style="yellow")
 
 
+def json_safe(value: object) -> object:
+    """``value`` with every NaN or infinite float replaced by ``None`` (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def print_json(payload: object) -> None:
-    """Machine-readable output on stdout (no colour, no wrapping)."""
-    print(json.dumps(payload, indent=2, default=str))
+    """Machine-readable output on stdout (no colour, no wrapping; strict JSON: NaN and ±inf are null)."""
+    print(json.dumps(json_safe(payload), indent=2, default=str, allow_nan=False))
 
 
 class _EventProgress:
@@ -114,12 +127,13 @@ def run_summary_table(summary: dict) -> Table:
         ("stopped", summary["stopped"]),
         ("epochs done", summary["epochs_done"]),
         ("steps", summary["steps"]),
-        ("last loss", f"{summary['last_loss']:.4f}"),
-        ("images/s", f"{summary['images_per_second']:.1f}"),
+        ("last loss", f"{summary['last_loss']:.4f}" if math.isfinite(summary["last_loss"]) else "-"),
+        ("images/s", f"{summary['images_per_second']:.1f}" if summary["images_per_second"] else "-"),
         ("data-wait fraction", f"{summary['data_wait_fraction']:.2f}"),
         ("FaceSwap views used", summary["swapped_views"]),
         ("skipped clips (epoch 0)", summary["skipped_clips"]),
         ("checkpoint", summary["checkpoint"]),
+        *(("note", note) for note in summary["notes"]),
     ]
     return table("fercl pretrain", ["", "value"], rows)
 

@@ -33,7 +33,7 @@ def report_command(
         return
     header, body = table_cells(comparison)
     table = report.table("fercl report", header, body)
-    table.caption = "mean ± sample std over seeds; [protocol] after each metric"
+    table.caption = "mean ± sample std over seeds; \\[protocol] after each metric"
     report.console.print(table)
     for note in comparison.notes:
         report.console.print(f"note: {note}", markup=False, highlight=False)

@@ -68,6 +68,7 @@ class Frame:
 
 
 _DIGITS = re.compile(r"(\d+)")
+_MAX_FRAME_NUMBER = 2**31 - 1  # the store keeps frame numbers as int32
 
 
 def frame_number_of(path: Path) -> int:
@@ -113,15 +114,20 @@ def _read_video(clip: ClipSource, fps: Fraction) -> Iterator[Frame]:
 def _read_frames(clip: ClipSource, native_fps: Fraction) -> Iterator[Frame]:
     import cv2
 
-    files = sorted(
-        (p for p in clip.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
-        key=lambda p: (frame_number_of(p), p.name),
-    )
+    files = [p for p in clip.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise ClipReadError(f"{clip.path}: no image files in the clip folder")
-    first = frame_number_of(files[0])
+    numbers = {p: frame_number_of(p) for p in files}
+    if max(numbers.values()) > _MAX_FRAME_NUMBER:
+        # Digit runs too long to be frame numbers (hashed or time-stamped names): number the frames by
+        # their place in name order instead, so they still fit the store's int32 column.
+        files.sort(key=lambda p: p.name)
+        numbers = {p: i for i, p in enumerate(files)}
+    else:
+        files.sort(key=lambda p: (numbers[p], p.name))
+    first = numbers[files[0]]
     for path in files:
-        number = frame_number_of(path)
+        number = numbers[path]
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         image = np.empty((0, 0, 3), np.uint8) if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         yield Frame(image, number, (number - first) / float(native_fps), str(path))

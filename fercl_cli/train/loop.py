@@ -166,6 +166,12 @@ class _Metrics:
                 if key not in ("epoch", "step", "batch") and isinstance(value, (int, float)):
                     self.board.add_scalar(f"pretrain/{key}", value, record["step"])
 
+    def last_loss(self) -> float:
+        """The loss of the last logged step (NaN when none is logged)."""
+        self.handle.flush()
+        lines = self.path.read_text().splitlines()
+        return float(json.loads(lines[-1])["loss"]) if lines else math.nan
+
     def close(self) -> None:
         self.handle.close()
         if self.board is not None:
@@ -525,6 +531,10 @@ def pretrain(config: PretrainConfig, on_event: Event | None = None, resume: bool
         if stopped == "max_steps":
             save(*position, "max_steps")
         if metrics is not None:
+            if resume and images_done == 0 and stopped == "finished":
+                stopped = "already finished"
+                last_loss = metrics.last_loss()
+                notes.append(f"the run had already finished its {config.epochs} epochs; nothing was trained")
             metrics.close()
         summary = RunSummary(
             out=str(out),

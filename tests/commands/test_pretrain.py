@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -180,3 +181,39 @@ def test_ctrl_c_or_sigterm_mid_run_then_resume_gives_the_uninterrupted_weights(t
     assert resumed.returncode == 0, resumed.stderr
     a, b = checkpoint.load(tmp_path / "straight")["model"], checkpoint.load(run)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _strict(text: str):
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_resuming_a_finished_run_says_so_in_strict_json_and_in_the_table(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5")
+    args = ["pretrain", str(store), "--out", str(tmp_path / "run"), *SMALL, "--epochs", "1"]
+    first = _strict(runner.invoke(app, [*args, "--json"]).stdout)
+    again = runner.invoke(app, [*args, "--resume", "--json"])
+    assert again.exit_code == 0, again.output
+    summary = _strict(again.stdout)
+    assert summary["stopped"] == "already finished" and summary["last_loss"] == first["last_loss"]
+    assert summary["images_per_second"] == 0.0 and "nothing was trained" in summary["notes"][-1]
+    shown = runner.invoke(app, [*args, "--resume"], env={"COLUMNS": "200"}).stdout
+    assert "already finished" in shown and "nan" not in shown
+
+
+def test_print_json_never_writes_nan_or_infinity(capsys):
+    from fercl_cli import report
+
+    report.print_json({"a": float("nan"), "b": [float("inf"), -float("inf"), 1.5], "c": {"d": float("nan")}})
+    assert _strict(capsys.readouterr().out) == {"a": None, "b": [None, None, 1.5], "c": {"d": None}}
+
+
+def test_every_command_prints_json_through_print_json():
+    commands = Path(__file__).resolve().parents[2] / "fercl_cli" / "commands"
+    for path in commands.glob("*.py"):
+        text = path.read_text()
+        assert "print(json" not in text and "echo(json" not in text, path
+        if '"--json"' in text:
+            assert "report.print_json(" in text, path

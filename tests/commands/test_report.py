@@ -69,6 +69,8 @@ def test_rich_table_and_notes(results):
     assert "fercl report" in shown and "paper: All four" in shown
     assert "lower identity accuracy / macro-F1 means less identity leakage" in shown
     assert "not reproduced by fercl" in shown
+    assert "[nn1]" in shown and "[protocol] after each metric" in shown  # escaped, not read as markup
+    assert "[linear]" in shown or "[paper]" in shown
 
 
 def test_a_file_that_is_not_a_results_file_is_one_line(tmp_path: Path):

@@ -185,3 +185,16 @@ def test_bad_inputs_fail_before_any_work(sample_dir, tmp_path, monkeypatch, vide
     )
     assert result.exit_code == 2 and "shape_predictor_68_face_landmarks.dat" in result.output
     assert not (tmp_path / "m.h5").exists()
+
+
+def test_frame_folders_with_hashed_names_preprocess_without_overflow(sample_dir, tmp_path):
+    source = next((sample_dir / "voxceleb" / "unzippedIntervalFaces" / "data").glob("*/1.6/*/1"))
+    clip = tmp_path / "tree" / "person" / "clip1"
+    clip.mkdir(parents=True)
+    for i, frame in enumerate(sorted(source.glob("*.jpg"))):
+        shutil.copy(frame, clip / f"{i:02d}_{'9' * 12}{i:08d}.jpg")
+    summary = _preprocess(["folder", str(tmp_path / "tree"), "--out", str(tmp_path / "h.h5"), *FAST])
+    assert summary["clips_processed"] == 1 and summary["frames_kept"] > 0
+    store = FaceStore(tmp_path / "h.h5")
+    numbers = store.column("frame_number")
+    assert store.n_frames == summary["frames_kept"] and (np.diff(numbers) > 0).all()

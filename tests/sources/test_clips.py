@@ -58,3 +58,15 @@ def test_frame_number_of_uses_the_last_digit_run(tmp_path):
     assert frame_number_of(tmp_path / "frame_v2_0000123.jpg") == 123
     with pytest.raises(ClipReadError, match="no frame number"):
         frame_number_of(tmp_path / "cover.jpg")
+
+
+def test_frame_names_with_digit_runs_too_long_for_int32_are_numbered_by_name_order(tmp_path):
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    names = ["frame_98237498237498234.jpg", "frame_12837412983749182.jpg", "frame_55555555555555555.jpg"]
+    for i, name in enumerate(names):
+        cv2.imwrite(str(folder / name), np.full((8, 8, 3), i, np.uint8))
+    frames = list(read_clip(ClipSource("i", "v", "clip", folder, "frames")))
+    assert [f.frame_number for f in frames] == [0, 1, 2]
+    assert [f.source.rsplit("/", 1)[1] for f in frames] == sorted(names)
+    np.testing.assert_allclose([f.t for f in frames], np.arange(3) / 25)
