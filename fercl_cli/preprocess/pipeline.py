@@ -24,6 +24,7 @@ from fercl_cli.faces.template import DEFAULT_TEMPLATE
 from fercl_cli.preprocess.analyse import AnalyseConfig, ClipResult, analyse_clip
 from fercl_cli.sources.clips import ClipSource
 from fercl_cli.sources.voxceleb import Discovery
+from fercl_cli.workers import die_with_parent
 
 Event = Callable[[str, dict[str, Any]], None]
 
@@ -113,9 +114,10 @@ def parse_fps(text: str) -> Fraction:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: PreprocessConfig) -> None:
+def _init_worker(config: PreprocessConfig, parent_pid: int) -> None:
     from fercl_cli.faces import make_backend
 
+    die_with_parent(parent_pid)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER["backend"] = make_backend(
         config.detector, config.models_dir, config.upsample, config.cnn_fallback
@@ -205,7 +207,9 @@ def _results(clips: list[ClipSource], config: PreprocessConfig):  # noqa: ANN202
         _init_worker(config)
         yield from (_work(clip) for clip in clips)
         return
-    with ProcessPoolExecutor(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(
+        config.workers, initializer=_init_worker, initargs=(config, os.getpid())
+    ) as pool:
         window: deque[Future] = deque()
         pending = iter(clips)
         for clip in pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,7 @@ from fercl_cli.swap.bank import STATUS_LABELS, SWAPPED, SwapBankWriter
 from fercl_cli.swap.colour import BLUR_FRACTION
 from fercl_cli.swap.face_swap import DEFAULT_FEATHER_PX, swap_face
 from fercl_cli.swap.plan import SwapPlan, choose_sources, parse_frames, plan_swaps
+from fercl_cli.workers import die_with_parent
 
 
 @dataclass
@@ -51,12 +53,13 @@ COMMIT_EVERY_S = 2.0
 _worker_store = None  # the FaceStore of a worker process (set by _init_worker)
 
 
-def _init_worker(store_path: str) -> None:
+def _init_worker(store_path: str, parent_pid: int) -> None:
     import cv2
 
     from fercl_cli.store.reader import FaceStore
 
     global _worker_store
+    die_with_parent(parent_pid)
     cv2.setNumThreads(1)  # one process per core already
     _worker_store = FaceStore(store_path)
 
@@ -101,7 +104,7 @@ def _results(store, jobs: list, workers: int) -> Iterator[tuple[np.ndarray, np.n
 
     # spawn, not fork: a forked child can inherit locks held by the parent's OpenCV/HDF5 threads
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, context, _init_worker, (str(store.path),)) as pool:
+    with ProcessPoolExecutor(workers, context, _init_worker, (str(store.path), os.getpid())) as pool:
         pending = []
         for job in jobs:  # keep about two batches per worker in flight
             pending.append(pool.submit(_worker_batch, job))
