@@ -114,10 +114,12 @@ def parse_fps(text: str) -> Fraction:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: PreprocessConfig, parent_pid: int) -> None:
+def _init_worker(config: PreprocessConfig, parent_pid: int | None = None) -> None:
+    """Set up analysis in this process; ``parent_pid``: a pool worker, killed when that process dies."""
     from fercl_cli.faces import make_backend
 
-    die_with_parent(parent_pid)
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER["backend"] = make_backend(
         config.detector, config.models_dir, config.upsample, config.cnn_fallback
