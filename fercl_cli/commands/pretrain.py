@@ -115,7 +115,9 @@ def pretrain(
     }
     explicit = {k: str(v) if isinstance(v, Path) else v for k, v in explicit.items()}
     file_values = config_lib.load_config_file(config_file) if config_file else {}
-    config = config_lib.resolve(file_values, explicit)
+    config = config_lib.resolve(
+        file_values, explicit, source=str(config_file) if config_file else "the config file"
+    )
     main = os.environ.get("RANK", "0") == "0"
     progress = report.TrainingProgress(enabled=main and not json_output)
     try:

@@ -6,6 +6,7 @@ line. The resolved configuration is written to ``RUN_DIR/config.json`` and into 
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -87,6 +88,8 @@ class PretrainConfig:
             raise FerclError(
                 "--weight-decay, --warmup-epochs, --mask-lambda and --workers cannot be negative"
             )
+        if self.seed < 0:
+            raise FerclError(f"--seed must be 0 or more, got {self.seed}")
         if self.max_steps is not None and self.max_steps < 1:
             raise FerclError(f"--max-steps must be at least 1, got {self.max_steps}")
         if self.face_swap and not self.swaps:
@@ -129,14 +132,47 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in raw.items()}
 
 
-def resolve(file_values: dict[str, Any], overrides: dict[str, Any]) -> PretrainConfig:
-    """Defaults, then ``file_values``, then ``overrides`` (options given explicitly); validated."""
-    known = {f.name for f in fields(PretrainConfig)}
-    unknown = sorted(set(file_values) - known)
-    if unknown:
-        raise FerclError(f"unknown option(s) in the config file: {', '.join(unknown)}")
-    merged = {**file_values, **overrides}
-    try:
-        return PretrainConfig(**merged).validate()
-    except TypeError as exc:
-        raise FerclError(f"bad configuration: {exc}") from None
+_KINDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a string"}
+
+
+def _checked(label: str, value: Any, declared: str) -> Any:  # noqa: ANN401 - an option's value
+    """``value`` if it has the declared type (``"int | None"`` style, as written in :class:`PretrainConfig`);
+    ints are accepted for floats (and converted). Raises :class:`FerclError` starting with ``label``."""
+    kinds = [part.strip() for part in declared.split("|")]
+    if value is None and "None" in kinds:
+        return value
+    base = kinds[0]
+    if base == "bool":
+        ok = isinstance(value, bool)
+    elif base == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif base == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise FerclError(
+            f"{label} must be {_KINDS[base]}{' or null' if 'None' in kinds else ''}, got {value!r}"
+            + (
+                " (a string: write true or false without quotes)"
+                if base == "bool" and isinstance(value, str)
+                else ""
+            )
+        )
+    return value
+
+
+def resolve(
+    file_values: dict[str, Any], overrides: dict[str, Any], source: str = "the config file"
+) -> PretrainConfig:
+    """Defaults, then ``file_values`` (read from ``source``), then ``overrides`` (options given
+    explicitly); every value type-checked against the declared type, then validated."""
+    declared = {f.name: str(f.type) for f in fields(PretrainConfig)}
+    for key in sorted(set(file_values) - set(declared)):
+        close = difflib.get_close_matches(key, list(declared), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(declared)}"
+        raise FerclError(f"{source}: unknown option {key!r}{hint}")
+    values = {k: _checked(f"{source}: {k}", v, declared[k]) for k, v in file_values.items()}
+    values.update({k: _checked(f"--{k.replace('_', '-')}", v, declared[k]) for k, v in overrides.items()})
+    return PretrainConfig(**values).validate()

@@ -53,3 +53,46 @@ def test_bad_configurations_name_the_option(tmp_path):
         load_config_file(bad)
     with pytest.raises(FerclError, match="does not exist"):
         load_config_file(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('time_aug = "false"', r"cfg\.toml: time_aug must be true or false, got 'false' \(a string"),
+        ('amp = "no"', "amp must be true or false"),
+        ("epochs = 2.5", "epochs must be a whole number, got 2.5"),
+        ("batch_clips = true", "batch_clips must be a whole number, got True"),
+        ('lr = "fast"', "lr must be a number"),
+        ("seed = -1", "--seed must be 0 or more"),
+        ("arch = 18", "arch must be a string"),
+        ("max_steps = 1.0", "max_steps must be a whole number or null"),
+        ("tme_aug = true", "unknown option 'tme_aug'; did you mean 'time_aug'"),
+    ],
+)
+def test_config_file_values_are_type_checked(tmp_path, text, message):
+    path = tmp_path / "cfg.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(FerclError, match=message):
+        resolve(load_config_file(path), {}, source=str(path))
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_yaml_and_json_strings_for_bools_are_refused(tmp_path, suffix):
+    path = tmp_path / f"cfg{suffix}"
+    path.write_text('amp: "false"\n' if suffix == ".yaml" else '{"amp": "false"}')
+    with pytest.raises(FerclError, match="amp must be true or false"):
+        resolve(load_config_file(path), {}, source=str(path))
+
+
+def test_ints_are_accepted_for_floats_and_null_for_optional_ints(tmp_path):
+    path = tmp_path / "cfg.json"
+    path.write_text('{"lr": 1, "max_steps": null, "warmup_epochs": 0}')
+    cfg = resolve(load_config_file(path), {})
+    assert cfg.lr == 1.0 and isinstance(cfg.lr, float) and cfg.max_steps is None
+
+
+def test_command_line_values_are_checked_the_same_way():
+    with pytest.raises(FerclError, match="--epochs must be a whole number"):
+        resolve({}, {"epochs": 1.5})
+    with pytest.raises(FerclError, match="--seed must be 0 or more"):
+        resolve({}, {"seed": -3})
