@@ -17,6 +17,7 @@ import h5py
 from fercl_cli.errors import FerclError
 from fercl_cli.store.journal import JournaledFile, journal_path, read_record, recover
 from fercl_cli.store.schema import SCHEMA_VERSION, STORE_KIND
+from fercl_cli.store.structure import check_structure
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _JOURNAL_WAIT_S = 10.0
@@ -71,6 +72,15 @@ def file_kind(path: str | Path) -> str | None:
 HeaderCheck = Callable[[h5py.File, Path], None]
 
 
+def no_record_message(path: Path, noun: str = "face store") -> str:
+    """Why a file without fercl's commit record is refused."""
+    return (
+        f"{path}: not written by fercl, or rewritten by another HDF5 tool (h5repack and the like drop the "
+        f"commit record fercl keeps in the first 512 bytes); fercl cannot trust or resume this {noun}: copy "
+        "the original file again (cp keeps the record) or write it again with fercl"
+    )
+
+
 def _check_exists(path: Path, noun: str) -> None:
     if not path.exists():
         raise FerclError(f"{path}: no such {noun}; check the path")
@@ -108,6 +118,13 @@ def check_header(h5: h5py.File, path: Path) -> None:
         )
 
 
+def check_store(h5: h5py.File, path: Path) -> None:
+    """:func:`check_header` plus the structural check of :mod:`fercl_cli.store.structure` (what every
+    stage runs before it reads a store's data or writes into it)."""
+    check_header(h5, path)
+    check_structure(h5, path)
+
+
 def _finish_interrupted_commit(path: Path) -> None:
     """Replay or discard the journal a killed writer left, waiting while a live writer holds the lock."""
     deadline = time.monotonic() + _JOURNAL_WAIT_S
@@ -130,11 +147,14 @@ def _finish_interrupted_commit(path: Path) -> None:
         time.sleep(0.05)
 
 
-def open_for_reading(path: Path, check: HeaderCheck = check_header, noun: str = "face store") -> h5py.File:
+def open_for_reading(
+    path: Path, check: HeaderCheck = check_header, noun: str = "face store", require_record: bool = True
+) -> h5py.File:
     """The store opened read-only (HDF5 file locking off: fercl's writer uses its own lock).
 
     ``check`` validates the root attributes (another file kind, e.g. a swap bank, passes its own) and
-    ``noun`` names the kind in messages."""
+    ``noun`` names the kind in messages. A file without fercl's commit record (the user block, lost when
+    a tool such as h5repack rewrites the file) is refused unless ``require_record`` is False."""
     _check_exists(path, noun)
     _finish_interrupted_commit(path)
     fd = os.open(path, os.O_RDONLY)
@@ -150,6 +170,8 @@ def open_for_reading(path: Path, check: HeaderCheck = check_header, noun: str = 
         raise FerclError(f"{path}: HDF5 cannot open it ({_first_line(exc)}); the file is damaged") from None
     try:
         check(h5, path)
+        if record is None and require_record:
+            raise FerclError(no_record_message(path, noun))
     except FerclError:
         h5.close()
         raise
@@ -204,7 +226,7 @@ def lock_exclusively(path: Path, noun: str) -> int:
     return _open_locked(path, os.O_RDWR | os.O_CREAT, noun)
 
 
-def open_for_writing(path: Path, check: HeaderCheck = check_header, noun: str = "face store") -> Writable:
+def open_for_writing(path: Path, check: HeaderCheck = check_store, noun: str = "face store") -> Writable:
     """An existing store (or another journaled fercl file, see :func:`open_for_reading`), recovered after
     any crash and locked for this process."""
     _check_exists(path, noun)
@@ -213,7 +235,7 @@ def open_for_writing(path: Path, check: HeaderCheck = check_header, noun: str = 
     try:
         record = recover(path, fd)
         if record is None:
-            raise FerclError(f"{path}: not written by fercl (no commit record); write to a new --out")
+            raise FerclError(no_record_message(path, noun))
         size = os.fstat(fd).st_size
         if size < record.size:
             raise FerclError(f"{path}: truncated ({size} of {record.size} bytes); delete it and start over")

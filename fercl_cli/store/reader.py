@@ -19,6 +19,7 @@ from fercl_cli.errors import FerclError
 from fercl_cli.store.codec import decode_jpeg
 from fercl_cli.store.files import open_for_reading, track_reader
 from fercl_cli.store.schema import FRAME_COLUMNS, NO_LANDMARKS, Failure
+from fercl_cli.store.structure import check_structure
 
 Rows = int | slice | np.ndarray | list[int] | None
 
@@ -41,6 +42,7 @@ class FaceStore:
         self._cache: dict[str, Any] = {}
         track_reader(self)
         h5 = self._file()
+        check_structure(h5, self.path)  # once, here; worker processes reopen with the header check only
         self.attrs: dict[str, Any] = {
             key: value.item() if isinstance(value, np.generic) else value for key, value in h5.attrs.items()
         }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from fercl_cli.store.files import open_for_reading
+from fercl_cli.store.files import no_record_message, open_for_reading
+from fercl_cli.store.journal import read_record
 from fercl_cli.store.schema import FRAME_COLUMNS, NO_LANDMARKS
+from fercl_cli.store.structure import structure_problems
 
 _BLOCK = 65536
 
@@ -36,21 +39,11 @@ def _lengths(h5: h5py.File, rows: int, clips: int, failures: int, encoding: str)
 
 
 def _clip_problems(h5: h5py.File, rows: int, clips: int) -> list[str]:
+    """Row-level clip invariants (the row ranges themselves are :mod:`~fercl_cli.store.structure`'s)."""
+    if clips == 0:
+        return []
     start, stop = h5["clips/start"][:clips], h5["clips/stop"][:clips]
     problems = []
-    if clips == 0:
-        return [] if rows == 0 else [f"{rows} frames but no clip"]
-    if start[0] != 0:
-        problems.append(f"clip 0 starts at row {start[0]}, not 0")
-    if np.any(stop < start):
-        problems.append(f"clip {_first(stop < start)} ends before it starts")
-    gaps = start[1:] != stop[:-1]
-    if np.any(gaps):
-        problems.append(f"clip {_first(gaps) + 1} does not start where clip {_first(gaps)} stops")
-    if stop[-1] != rows:
-        problems.append(f"the last clip stops at row {stop[-1]}, not at the committed {rows} frames")
-    if problems:
-        return problems
     clip_of_row = h5["frames/clip"][:rows]
     wrong = clip_of_row != np.repeat(np.arange(clips, dtype=np.int64), stop - start)
     if np.any(wrong):
@@ -162,8 +155,18 @@ def validate(path: str | Path, tolerance: float = 0.25) -> list[str]:
     ``source_landmarks`` (within 5 % of S), JPEG offsets, failure and descriptor tables.
 
     Raises :class:`FerclError` when the file cannot be opened as a face store at all."""
-    h5 = open_for_reading(Path(path))
+    path = Path(path)
+    h5 = open_for_reading(path, require_record=False)
     try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            record = read_record(fd)
+        finally:
+            os.close(fd)
+        problems = [] if record is not None else [no_record_message(path).split(": ", 1)[1]]
+        problems += structure_problems(h5)
+        if problems:
+            return problems
         attrs = h5.attrs
         rows, clips = int(attrs["committed_rows"]), int(attrs["committed_clips"])
         failures = int(attrs["committed_failures"])
