@@ -25,8 +25,19 @@ def discover_folder(root: str | Path) -> Discovery:
     if not root.is_dir():
         raise FerclError(f"{root} is not a readable folder; pass a folder with one sub-folder per identity")
     clips: list[ClipSource] = []
+    seen: set[Path] = set()
+    repeats = 0
+    top = root.resolve()
     for identity_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if identity_dir.is_symlink() and top.is_relative_to(identity_dir.resolve()):
+            repeats += 1  # a link back up the tree (a loop): what it reaches is already here
+            continue
         for path in identity_dir.rglob("*"):
+            real = path.resolve()
+            if real in seen:  # reached again through a symbolic link
+                repeats += 1
+                continue
+            seen.add(real)
             if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
                 clips.append(
                     ClipSource(
@@ -43,6 +54,9 @@ def discover_folder(root: str | Path) -> Discovery:
         raise FerclError(
             f"no clips found under {root}: expected <identity>/.../<clip>.mp4 or <identity>/.../<clip>/<frame>.jpg"
         )
-    return Discovery(
-        "folder", root, sorted(clips, key=lambda c: c.key), [f"found {len(clips)} clips under {root}"]
-    )
+    notes = [f"found {len(clips)} clips under {root}"]
+    if repeats:
+        notes.append(
+            f"skipped {repeats} path(s) reached a second time through symbolic links (or a link loop)"
+        )
+    return Discovery("folder", root, sorted(clips, key=lambda c: c.key), notes)

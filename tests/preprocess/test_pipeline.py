@@ -198,3 +198,16 @@ def test_frame_folders_with_hashed_names_preprocess_without_overflow(sample_dir,
     store = FaceStore(tmp_path / "h.h5")
     numbers = store.column("frame_number")
     assert store.n_frames == summary["frames_kept"] and (np.diff(numbers) > 0).all()
+
+
+def test_paths_with_spaces_unicode_and_symlink_loops(sample_dir, tmp_path):
+    root = tmp_path / "my data" / "vöx çeleb"
+    shutil.copytree(sample_dir / "voxceleb" / "videos", root / "videos")
+    (root / "videos" / "id10001" / "loop").symlink_to("..")
+    (root / "videos" / "back to top").symlink_to("../..")
+    out = tmp_path / "my data" / "fäces out.h5"
+    summary = _preprocess(["voxceleb", str(root), "--out", str(out), *FAST])
+    assert summary["clips_processed"] == 6
+    folder = _preprocess(["folder", str(root / "videos"), "--out", str(tmp_path / "földer.h5"), *FAST])
+    assert folder["clips_found"] == 6 and any("symbolic links" in note for note in folder["notes"])
+    assert FaceStore(out).n_frames == FaceStore(tmp_path / "földer.h5").n_frames
