@@ -107,3 +107,12 @@ def test_resuming_with_other_settings_or_reading_a_foreign_file_is_refused(tmp_p
         SwapBank(tmp_path / "absent.h5")
     with pytest.raises(FerclError, match=r"made from another store \(10 frames.*run `fercl swap"):
         SwapBank(tmp_path / "swaps.h5", store=FaceStore(store))
+
+
+def test_a_second_writer_on_one_bank_is_refused(tmp_path):
+    path = tmp_path / "swaps.h5"
+    with _writer(path) as first:
+        _add(first, [0, 1], [1, 1])
+        first.commit()
+        with pytest.raises(FerclError, match="another process is writing this swap bank"):
+            _writer(path)
