@@ -84,7 +84,10 @@ def pretrain(
     ),
     seed: int = typer.Option(D.seed, "--seed", help="Seed of sampling, views and initialisation."),
     resume: bool = typer.Option(
-        False, "--resume", help="Continue the run in --out from its last checkpoint."
+        False,
+        "--resume",
+        help="Continue the run in --out from its last checkpoint, with the options in its config.json "
+        "(options given again override them; more --epochs extends the run).",
     ),
     max_steps: int | None = typer.Option(
         None, "--max-steps", help="Stop after this many steps (the schedule is unchanged)."
@@ -115,10 +118,18 @@ def pretrain(
     }
     explicit = {k: str(v) if isinstance(v, Path) else v for k, v in explicit.items()}
     file_values = config_lib.load_config_file(config_file) if config_file else {}
-    config = config_lib.resolve(
-        file_values, explicit, source=str(config_file) if config_file else "the config file"
-    )
+    saved = config_lib.saved_run_config(out) if resume else {}
+    source = " or ".join(str(p) for p in (out / "config.json" if saved else None, config_file) if p)
+    config = config_lib.resolve({**saved, **file_values}, explicit, source=source or "the config file")
     main = os.environ.get("RANK", "0") == "0"
+    changed = config_lib.changed_options(saved, config)
+    if main and changed:
+        report.err_console.print(
+            "resuming with changed options: "
+            + ", ".join(f"{k} {old!r} → {new!r}" for k, (old, new) in changed.items()),
+            markup=False,
+            highlight=False,
+        )
     progress = report.TrainingProgress(enabled=main and not json_output)
     try:
         with disk_full_is_an_error(out):

@@ -176,3 +176,19 @@ def resolve(
     values = {k: _checked(f"{source}: {k}", v, declared[k]) for k, v in file_values.items()}
     values.update({k: _checked(f"--{k.replace('_', '-')}", v, declared[k]) for k, v in overrides.items()})
     return PretrainConfig(**values).validate()
+
+
+def saved_run_config(out: str | Path) -> dict[str, Any]:
+    """The resolved options a run wrote to ``out/config.json`` (empty when there is none): the base of a
+    ``--resume``, under a ``--config`` file and options given again. ``max_steps`` is left out: it stops
+    one session, it is not a property of the run."""
+    path = Path(out) / "config.json"
+    saved = load_config_file(path) if path.is_file() else {}
+    saved.pop("max_steps", None)
+    return saved
+
+
+def changed_options(before: dict[str, Any], after: PretrainConfig) -> dict[str, tuple[Any, Any]]:
+    """Options whose value differs between ``before`` (a saved config) and ``after``: name → (old, new)."""
+    now = after.to_dict()
+    return {k: (before[k], now[k]) for k in sorted(before) if k in now and before[k] != now[k]}

@@ -205,8 +205,15 @@ def _open_swaps(config: PretrainConfig, store) -> SwapSource | None:  # noqa: AN
 
 
 def _check_resume(saved: dict[str, Any], config: PretrainConfig) -> None:
+    """Refuse a resume whose options change what is computed; more ``epochs`` than saved are allowed (the
+    run goes on, its cosine schedule stretched to the new end)."""
     current = config.to_dict()
-    differ = sorted(k for k, v in saved.items() if k not in RESUMABLE_CHANGES and current.get(k) != v)
+    extends = "epochs" in saved and current["epochs"] >= saved["epochs"]
+    differ = sorted(
+        k
+        for k, v in saved.items()
+        if k not in RESUMABLE_CHANGES and current.get(k) != v and not (k == "epochs" and extends)
+    )
     if differ:
         raise FerclError(
             "--resume with different settings: "

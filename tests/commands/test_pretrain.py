@@ -217,3 +217,31 @@ def test_every_command_prints_json_through_print_json():
         assert "print(json" not in text and "echo(json" not in text, path
         if '"--json"' in text:
             assert "report.print_json(" in text, path
+
+
+def test_resume_reads_the_runs_config_prints_what_changed_and_may_add_epochs(tmp_path):
+    store = write_tiny_store(tmp_path / "faces.h5")
+    run = tmp_path / "run"
+    first = runner.invoke(
+        app,
+        ["pretrain", str(store), "--out", str(run), *SMALL, "--epochs", "1", "--lr", "0.002", "--seed", "6"],
+    )
+    assert first.exit_code == 0, first.output
+    # No options but the paths: everything else (lr, seed, arch, size, ...) comes from RUN/config.json.
+    again = runner.invoke(
+        app, ["pretrain", str(store), "--out", str(run), "--resume", "--epochs", "2", "--json"]
+    )
+    assert again.exit_code == 0, again.output
+    assert "resuming with changed options: epochs 1 → 2" in again.stderr
+    assert json.loads(again.stdout)["steps"] == 6
+    resolved = json.loads((run / "config.json").read_text())
+    assert (resolved["lr"], resolved["seed"], resolved["arch"], resolved["epochs"]) == (
+        0.002,
+        6,
+        "resnet18",
+        2,
+    )
+    refused = runner.invoke(app, ["pretrain", str(store), "--out", str(run), "--resume", "--lr", "0.1"])
+    assert refused.exit_code == 2 and "lr (checkpoint 0.002, now 0.1)" in refused.output
+    fewer = runner.invoke(app, ["pretrain", str(store), "--out", str(run), "--resume", "--epochs", "1"])
+    assert fewer.exit_code == 2 and "epochs (checkpoint 2, now 1)" in fewer.output
