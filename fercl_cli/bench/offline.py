@@ -129,6 +129,7 @@ def bench_evaluate(corpus: str | Path, checkpoint: str, work: str | Path) -> Ben
     request = EvaluateRequest(
         task="affectnet",
         checkpoint=checkpoint,
+        arch="resnet50" if checkpoint == "random" else None,
         data=Path(corpus) / "affectnet",
         cache_dir=work / "cache",
         device="cpu",

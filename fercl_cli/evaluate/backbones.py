@@ -1,5 +1,6 @@
 """The backbone an evaluation runs on, from ``--checkpoint``: a fercl pretraining checkpoint, a torchvision
-ImageNet state dict (``imagenet:PATH``, the supervised baseline) or ``random`` (the random-init floor).
+ResNet state dict (``torchvision:PATH``, e.g. the supervised ImageNet baseline; ``imagenet:PATH`` is the
+older name) or ``random`` (the random-init floor, of the ``--arch`` asked for).
 
 Every backbone is a torchvision ResNet without ``fc``: images float [B, 3, H, W] (ImageNet-normalised)
 → pooled features float [B, F] (F = 512 for resnet18, 2048 for resnet50). Nothing is ever downloaded.
@@ -17,8 +18,9 @@ from fercl_cli.errors import FerclError
 from fercl_cli.safe_load import load_tensors
 from fercl_cli.train.model import ARCHS
 
-DEFAULT_ARCH = "resnet50"
-IMAGENET_PREFIX = "imagenet:"
+TORCHVISION_PREFIX = "torchvision:"
+WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
+"""``torchvision:PATH`` loads any torchvision ResNet state dict; ``imagenet:`` is its older name."""
 RANDOM = "random"
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 
@@ -31,7 +33,7 @@ class Backbone:
         module: ``torch.nn.Module`` mapping images [B, 3, H, W] to features [B, F], on the CPU, eval mode.
         arch: ``resnet18`` or ``resnet50``.
         feature_dim: F.
-        kind: ``fercl``, ``imagenet`` or ``random``.
+        kind: ``fercl``, ``torchvision`` or ``random``.
         spec: what ``--checkpoint`` said.
         path: the weights file read (None for ``random``).
         hash: ``sha256:<hex>`` of that file, or ``random:<arch>:<seed>``.
@@ -134,7 +136,7 @@ def _fercl(spec: str, arch: str | None) -> Backbone:
     if not path.exists():
         raise FerclError(
             f"{path}: checkpoint not found; pass a fercl run directory or checkpoint file, "
-            "imagenet:PATH for ImageNet weights, or 'random'"
+            "torchvision:PATH for torchvision ResNet weights (e.g. ImageNet), or 'random'"
         )
     payload = checkpoint.load(path)
     file = path / LAST if path.is_dir() else path
@@ -176,37 +178,38 @@ def _fercl(spec: str, arch: str | None) -> Backbone:
     )
 
 
-def _imagenet(spec: str, arch: str | None) -> Backbone:
-    text = spec[len(IMAGENET_PREFIX) :]
+def _torchvision(spec: str, arch: str | None) -> Backbone:
+    prefix = next(p for p in WEIGHTS_PREFIXES if spec.startswith(p))
+    text = spec[len(prefix) :]
     if not text:
-        raise FerclError("--checkpoint imagenet:PATH needs the path of a torchvision ResNet weights file")
+        raise FerclError(f"--checkpoint {prefix}PATH needs the path of a torchvision ResNet state-dict file")
     path = Path(text).expanduser()
+    what = "a torchvision ResNet-18/50 state dict (ImageNet weights, or any other)"
     if not path.is_file():
         raise FerclError(
-            f"{path}: ImageNet weights file not found; fercl never downloads weights: fetch torchvision's "
-            "resnet50 (or resnet18) ImageNet .pth on a connected machine and pass imagenet:PATH"
+            f"{path}: weights file not found; fercl never downloads weights: fetch torchvision's resnet50 (or "
+            f"resnet18) ImageNet .pth on a connected machine, or pass {what}, as {TORCHVISION_PREFIX}PATH"
         )
-    state = load_tensors(path, "torch state-dict file", "pass a torchvision ResNet ImageNet weights file")
+    state = load_tensors(path, "torch state-dict file", f"pass {what}")
     found = infer_resnet_arch(state) if isinstance(state, Mapping) else None
     if found is None:
         raise FerclError(
-            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); "
-            "pass a torchvision ResNet ImageNet weights file"
+            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); pass {what}"
         )
     if arch is not None and arch != found:
         raise FerclError(
-            f"{path}: the ImageNet weights are a {found}, not the {arch} asked for with --arch; "
+            f"{path}: the weights are a {found}, not the {arch} asked for with --arch; "
             f"drop --arch or pass {arch} weights"
         )
     return Backbone(
         module=_load_backbone(found, state, path),
         arch=found,
         feature_dim=ARCHS[found],
-        kind="imagenet",
+        kind="torchvision",
         spec=spec,
         path=path,
         hash=file_sha256(path),
-        description=f"supervised ImageNet weights {path} ({found})",
+        description=f"torchvision {found} weights {path} (e.g. supervised ImageNet)",
     )
 
 
@@ -215,7 +218,11 @@ def _random(arch: str | None, seed: int) -> Backbone:
 
     from fercl_cli.train.model import build_backbone
 
-    arch = arch or DEFAULT_ARCH
+    if arch is None:
+        raise FerclError(
+            "--checkpoint random needs --arch resnet18 or resnet50: the architecture of the runs it is the "
+            "floor for (a resnet50 floor under a resnet18 run would not be the same network)"
+        )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module, feature_dim = build_backbone(arch)
@@ -235,11 +242,12 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
     """The backbone ``spec`` names.
 
     Args:
-        spec: a fercl checkpoint file or run directory (its ``last.pt``), ``imagenet:PATH`` (torchvision
-            ResNet-18/50 ImageNet state dict; the architecture is read from its keys and shapes), or
+        spec: a fercl checkpoint file or run directory (its ``last.pt``), ``torchvision:PATH`` (or
+            ``imagenet:PATH``: a torchvision ResNet-18/50 state dict; the architecture is read from its
+            keys and shapes), or
             ``random``.
-        arch: the architecture expected; a checkpoint of another one is an error. For ``random`` it
-            chooses the architecture (default resnet50).
+        arch: the architecture expected; a checkpoint of another one is an error. ``random`` needs it:
+            the architecture built.
         seed: initialisation seed of ``random``.
 
     Raises:
@@ -248,6 +256,6 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
     _check_arch(arch)
     if spec == RANDOM:
         return _random(arch, seed)
-    if spec.startswith(IMAGENET_PREFIX):
-        return _imagenet(spec, arch)
+    if spec.startswith(WEIGHTS_PREFIXES):
+        return _torchvision(spec, arch)
     return _fercl(spec, arch)

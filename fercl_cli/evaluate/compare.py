@@ -124,8 +124,8 @@ def configuration_name(checkpoint: dict[str, Any]) -> str:
         return f"random init ({arch}, seed {checkpoint['hash'].rsplit(':', 1)[-1]})"
     path = Path(checkpoint["path"])
     label = path.parent.name if path.name == "last.pt" else path.stem
-    if kind == "imagenet":
-        return f"ImageNet supervised ({arch}, {path.name})"
+    if kind in ("torchvision", "imagenet"):  # "imagenet": results files of fercl before the rename
+        return f"torchvision weights ({arch}, {path.name})"
     return f"{label} ({arch}, {checkpoint['hash'].split(':')[-1][:8]})"
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ class EvaluateRequest:
     cache_dir: Path | None = None
     device: str = "auto"
     arch: str | None = None
-    input_size: int = INPUT_SIZE
+    input_size: int | None = None
     batch_size: int = 256
     epochs: int = 20
     min_faces: int = 200
@@ -113,7 +113,7 @@ class EvaluateRequest:
             raise FerclError(f"--classes 7 applies to AffectNet only, not --task {self.task}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise FerclError(f"--seeds must list distinct integers, got {list(self.seeds)}")
-        if self.input_size < 16:
+        if self.input_size is not None and self.input_size < 16:
             raise FerclError(f"--size must be at least 16 px, got {self.input_size}")
         if self.batch_size < 1 or self.epochs < 1:
             raise FerclError("--batch-size and --epochs must be positive")
@@ -299,6 +299,21 @@ def _task_title(request: EvaluateRequest) -> str:
     return f"{title} ({request.classes} classes)" if request.task == "affectnet" else title
 
 
+def _with_input_size(request: EvaluateRequest, backbone: Backbone) -> tuple[EvaluateRequest, str]:
+    """``request`` with its input size settled (``--size``, else the size a fercl checkpoint was trained
+    at, else :data:`INPUT_SIZE`) and a note saying which, with the architecture used."""
+    trained = backbone.config.get("size")
+    if request.input_size is not None:
+        size, why = request.input_size, "--size"
+    elif isinstance(trained, int) and trained >= 16:
+        size, why = trained, "the size the checkpoint was trained at; --size changes it"
+    else:
+        size, why = INPUT_SIZE, "the default; --size changes it"
+    arch = "read from the weights" if backbone.kind != "random" else "--arch"
+    note = f"network input {size} px ({why}); architecture {backbone.arch} ({arch})"
+    return replace(request, input_size=size), note
+
+
 def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> dict[str, Any]:
     """Run one evaluation and return its JSON-ready results (see docs/evaluate.md, "Results file").
 
@@ -309,6 +324,7 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
     protocol = request.protocol_name()
     info = TASKS[request.task]
     backbone = resolve_backbone(request.checkpoint, request.arch)
+    request, size_note = _with_input_size(request, backbone)
     device = resolve_device(request.device)
     spec = _dataset(request)
     cache_dir = (
@@ -317,7 +333,7 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
     data = cache.ensure_dataset(
         cache_dir, spec.name, spec.key, spec.open, options=spec.options, extra=spec.extra, progress=progress
     )
-    notes = list(data.notes)
+    notes = [*data.notes, size_note]
     protocol_details: dict[str, Any] = {}
     features_info: dict[str, Any] | None = None
     try:

@@ -78,7 +78,7 @@ def test_out_file_and_confusion_png_with_imagenet_weights(world):
     )
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
-    assert saved["checkpoint"]["kind"] == "imagenet" and saved["checkpoint"]["arch"] == "resnet18"
+    assert saved["checkpoint"]["kind"] == "torchvision" and saved["checkpoint"]["arch"] == "resnet18"
     assert saved["data"]["cache"].startswith(str(world["root"] / "cache"))
     assert saved["fercl_version"] and saved["data"]["hash"] and saved["request"]["seeds"] == [0]
     assert cv2.imread(str(png)) is not None
@@ -122,3 +122,25 @@ def test_bad_input_is_one_line_and_exit_status_2(world, args, message):
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_input_size_and_arch_come_from_the_checkpoint_unless_given(world, tmp_path):
+    from fercl_cli.train import checkpoint
+    from fercl_cli.train.model import build_model
+
+    run = tmp_path / "run24"
+    checkpoint.save(
+        run / "last.pt",
+        {"model": build_model("resnet18").state_dict(), "config": {"arch": "resnet18", "size": 24}},
+    )
+    args = ["evaluate", "--task", "fer2013", "--data", str(world["fer2013"]), "--protocol", "knn"]
+    args += ["--cache", str(tmp_path / "cache"), "--json"]
+    result = runner.invoke(app, [*args, "--checkpoint", str(run)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["request"]["input_size"] == 24 and payload["checkpoint"]["arch"] == "resnet18"
+    assert any("network input 24 px (the size the checkpoint was trained at" in n for n in payload["notes"])
+    given = json.loads(runner.invoke(app, [*args, "--checkpoint", str(run), "--size", "32"]).stdout)
+    assert given["request"]["input_size"] == 32
+    floor = runner.invoke(app, [*args, "--checkpoint", "random"])
+    assert floor.exit_code == 2 and "--checkpoint random needs --arch" in floor.output

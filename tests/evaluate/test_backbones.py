@@ -44,16 +44,17 @@ def test_missing_and_foreign_checkpoints_are_explained(tmp_path: Path):
         resolve_backbone(str(tmp_path / "odd.pt"))
 
 
-def test_imagenet_weights_infer_the_architecture_and_drop_fc(tmp_path: Path):
+@pytest.mark.parametrize("prefix", ["torchvision:", "imagenet:"])
+def test_torchvision_weights_infer_the_architecture_and_drop_fc(tmp_path: Path, prefix):
     torch.manual_seed(0)
     state = models.resnet18(weights=None).state_dict()
     torch.save(state, tmp_path / "resnet18.pth")
-    backbone = resolve_backbone(f"imagenet:{tmp_path / 'resnet18.pth'}")
-    assert (backbone.kind, backbone.arch) == ("imagenet", "resnet18")
+    backbone = resolve_backbone(f"{prefix}{tmp_path / 'resnet18.pth'}")
+    assert (backbone.kind, backbone.arch) == ("torchvision", "resnet18")
     assert _same_weights(backbone.module, {k: v for k, v in state.items() if not k.startswith("fc.")})
     assert backbone.hash.startswith("sha256:")
-    with pytest.raises(FerclError, match="ImageNet weights are a resnet18, not the resnet50"):
-        resolve_backbone(f"imagenet:{tmp_path / 'resnet18.pth'}", arch="resnet50")
+    with pytest.raises(FerclError, match="the weights are a resnet18, not the resnet50"):
+        resolve_backbone(f"{prefix}{tmp_path / 'resnet18.pth'}", arch="resnet50")
 
 
 def test_imagenet_bad_files_are_explained(tmp_path: Path):
@@ -73,7 +74,8 @@ def test_random_is_seeded_and_named_by_arch_and_seed():
     assert _same_weights(a.module, b.module.state_dict())
     other = resolve_backbone("random", arch="resnet18", seed=1)
     assert not torch.equal(other.module.conv1.weight, a.module.conv1.weight)
-    assert resolve_backbone("random").arch == "resnet50"
+    with pytest.raises(FerclError, match="--checkpoint random needs --arch resnet18 or resnet50"):
+        resolve_backbone("random")
     with pytest.raises(FerclError, match="--arch must be one of"):
         resolve_backbone("random", arch="vgg16")
 

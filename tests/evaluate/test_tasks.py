@@ -164,7 +164,7 @@ def test_bad_requests_are_clear(world, kwargs, message):
         evaluate(
             request(world, **kwargs)
             if kwargs.get("task") != "mnist"
-            else EvaluateRequest("mnist", "random", None)
+            else EvaluateRequest("mnist", "random", None, arch="resnet18")
         )
 
 
