@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Iterable, Sequence
 
@@ -50,6 +51,81 @@ def print_json(payload: object) -> None:
     print(json.dumps(json_safe(payload), indent=2, default=str, allow_nan=False))
 
 
+LOG_SECONDS_ENV = "FERCL_LOG_SECONDS"
+DEFAULT_LOG_SECONDS = 30.0
+
+
+class LineLog:
+    """Progress for a console that is not a terminal (a batch job's log file): instead of a live bar,
+    one plain line per task at most every ``interval`` seconds (``FERCL_LOG_SECONDS``, default 30), and
+    a last one when it stops. Takes the calls fercl makes on a ``rich.progress.Progress``."""
+
+    def __init__(self, out: Console, interval: float | None = None) -> None:
+        self.out = out
+        self.interval = (
+            float(os.environ.get(LOG_SECONDS_ENV, DEFAULT_LOG_SECONDS)) if interval is None else interval
+        )
+        self._tasks: dict[int, dict] = {}
+        self._began = time.monotonic()
+
+    def __enter__(self) -> LineLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Nothing to draw until the first interval has passed."""
+
+    def add_task(
+        self, description: str, total: float | None = None, completed: float = 0, **fields: object
+    ) -> int:
+        task = len(self._tasks)
+        self._tasks[task] = {
+            "description": description,
+            "total": total,
+            "completed": completed,
+            "printed": None,
+            "due": time.monotonic() + self.interval,
+            **fields,
+        }
+        return task
+
+    def update(self, task: int, **changes: object) -> None:
+        state = self._tasks[task]
+        state.update((k, v) for k, v in changes.items() if v is not None)
+        if time.monotonic() >= state["due"]:
+            self._line(state)
+
+    def stop(self) -> None:
+        for state in self._tasks.values():
+            if state["printed"] != state["completed"]:
+                self._line(state)
+
+    def _line(self, state: dict) -> None:
+        done, total = state["completed"], state["total"]
+        share = f" ({100 * done / total:.0f} %)" if total else ""
+        info = f" {state['info']}" if state.get("info") else ""
+        elapsed = time.monotonic() - self._began
+        self.out.print(
+            f"{state['description']}: {done:g}/{total if total is not None else '?'}{share}{info} "
+            f"[{elapsed:.0f} s]",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        state["printed"], state["due"] = done, time.monotonic() + self.interval
+
+
+def progress_display(*columns: object, out: Console, transient: bool = False) -> object:
+    """A rich ``Progress`` with ``columns`` on a terminal, else a :class:`LineLog` on the same console."""
+    if not out.is_terminal:
+        return LineLog(out)
+    from rich.progress import Progress
+
+    return Progress(*columns, console=out, transient=transient)
+
+
 class _EventProgress:
     """A rich progress bar driven by a library's ``on_event(kind, payload)`` callback (see subclasses)."""
 
@@ -61,15 +137,15 @@ class _EventProgress:
         self._task = None
 
     def _start(self, total: int, completed: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
-        self._progress = Progress(
+        self._progress = progress_display(
             TextColumn(f"[bold]{self.label}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[info]}"),
             TimeRemainingColumn(),
-            console=console,
+            out=console,
         )
         self._progress.start()
         self._task = self._progress.add_task(self.label, total=total, completed=completed, info="")

@@ -14,18 +14,17 @@ import typer
 @contextmanager
 def _progress() -> Iterator[Any]:
     """A rich progress bar on stderr, one line per stage, fed by ``progress(stage, done, total)`` calls."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
     from fercl_cli import report
 
-    bars = Progress(
+    bars = report.progress_display(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=report.err_console,
+        out=report.err_console,
         transient=True,
-        disable=not report.err_console.is_terminal,
     )
     tasks: dict[str, Any] = {}
 
@@ -123,7 +122,8 @@ def evaluate(
     checkpoint: str = typer.Option(
         ...,
         "--checkpoint",
-        help="fercl checkpoint file or run directory; imagenet:PATH (torchvision ResNet weights file); random.",
+        help="fercl checkpoint file or run directory; torchvision:PATH (any torchvision ResNet-18/50 state dict, "
+        "e.g. ImageNet weights; imagenet:PATH is the older name); random (needs --arch).",
     ),
     data: Path | None = typer.Option(
         None,
@@ -145,9 +145,15 @@ def evaluate(
     arch: str | None = typer.Option(
         None,
         "--arch",
-        help="resnet18 | resnet50: expected architecture (for 'random': the one built, default resnet50).",
+        help="resnet18 | resnet50: expected architecture (read from the weights otherwise); for 'random' "
+        "the one built (required: the architecture of the runs it is the floor for).",
     ),
-    size: int = typer.Option(112, "--size", help="Network input size (crops cached at size·128/112)."),
+    size: int | None = typer.Option(
+        None,
+        "--size",
+        help="Network input size in px (crops cached at size·128/112); default: the size a fercl checkpoint "
+        "was trained at, else 112.",
+    ),
     batch_size: int = typer.Option(
         256, "--batch-size", help="Images per forward pass when extracting features."
     ),

@@ -30,7 +30,7 @@ def sample(
 
     Example: fercl sample /tmp/s --identities 8 --clips-per-identity 3 --seconds 6 --seed 0
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
     from fercl_cli import report
     from fercl_cli.sample.corpus import SampleOptions, check_output, generate_sample
@@ -47,7 +47,7 @@ def sample(
     options.check()
     check_output(out_dir)
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=report.err_console, transient=json_output) as bar:
+    with report.progress_display(*columns, out=report.err_console, transient=json_output) as bar:
         task = bar.add_task("faces", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:

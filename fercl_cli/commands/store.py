@@ -54,14 +54,14 @@ def merge(
 
     Example: fercl store merge faces.h5 faces-1of4.h5 faces-2of4.h5 faces-3of4.h5 faces-4of4.h5
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
     from fercl_cli import report
     from fercl_cli.space import disk_full_is_an_error
     from fercl_cli.store.merge import merge as join
 
     columns = (TextColumn("merging frames"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=report.err_console, transient=True) as progress:
+    with report.progress_display(*columns, out=report.err_console, transient=True) as progress:
         task = progress.add_task("merge", total=None)
         with disk_full_is_an_error(out):
             result = join(
