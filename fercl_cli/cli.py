@@ -7,7 +7,7 @@ import importlib
 import sys
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from fercl_cli import __version__
 from fercl_cli.errors import FerclError
@@ -27,6 +27,15 @@ COMMANDS: list[str] = [
     "checkpoint",
     "bench",
 ]
+
+
+def _flag_type(self: TyperOption, ctx) -> str | None:  # noqa: ANN001 - the Click context type is private
+    """Typer 0.29 labels on/off flags ``<bool>`` in ``--help`` as if they took a value; they take none."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type
 
 
 class _FerclGroup(TyperGroup):

@@ -60,8 +60,9 @@ class LineLog:
     one plain line per task at most every ``interval`` seconds (``FERCL_LOG_SECONDS``, default 30), and
     a last one when it stops. Takes the calls fercl makes on a ``rich.progress.Progress``."""
 
-    def __init__(self, out: Console, interval: float | None = None) -> None:
+    def __init__(self, out: Console, interval: float | None = None, quiet: bool = False) -> None:
         self.out = out
+        self.quiet = quiet
         self.interval = (
             float(os.environ.get(LOG_SECONDS_ENV, DEFAULT_LOG_SECONDS)) if interval is None else interval
         )
@@ -103,6 +104,8 @@ class LineLog:
                 self._line(state)
 
     def _line(self, state: dict) -> None:
+        if self.quiet:
+            return
         done, total = state["completed"], state["total"]
         share = f" ({100 * done / total:.0f} %)" if total else ""
         info = f" {state['info']}" if state.get("info") else ""
@@ -117,10 +120,11 @@ class LineLog:
         state["printed"], state["due"] = done, time.monotonic() + self.interval
 
 
-def progress_display(*columns: object, out: Console, transient: bool = False) -> object:
-    """A rich ``Progress`` with ``columns`` on a terminal, else a :class:`LineLog` on the same console."""
-    if not out.is_terminal:
-        return LineLog(out)
+def progress_display(*columns: object, out: Console, transient: bool = False, enabled: bool = True) -> object:
+    """A rich ``Progress`` with ``columns`` on a terminal, else a :class:`LineLog` on the same console;
+    nothing at all when not ``enabled`` (e.g. ``--json``: the output is for a program)."""
+    if not enabled or not out.is_terminal:
+        return LineLog(out, quiet=not enabled)
     from rich.progress import Progress
 
     return Progress(*columns, console=out, transient=transient)

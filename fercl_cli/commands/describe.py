@@ -17,7 +17,12 @@ def describe(
     weights: Path | None = typer.Option(
         None, "--weights", help="Local torchvision ResNet-18 ImageNet state dict (never downloaded)."
     ),
-    batch: int = typer.Option(256, "--batch", help="Frames per batch."),
+    batch: int = typer.Option(
+        256,
+        "--batch-size",
+        "--batch",
+        help="Frames per forward pass (as evaluate's --batch-size; --batch is the old name).",
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (resnet18)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:

@@ -12,7 +12,7 @@ import typer
 
 
 @contextmanager
-def _progress() -> Iterator[Any]:
+def _progress(enabled: bool) -> Iterator[Any]:
     """A rich progress bar on stderr, one line per stage, fed by ``progress(stage, done, total)`` calls."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
@@ -25,6 +25,7 @@ def _progress() -> Iterator[Any]:
         TimeRemainingColumn(),
         out=report.err_console,
         transient=True,
+        enabled=enabled,
     )
     tasks: dict[str, Any] = {}
 
@@ -204,7 +205,10 @@ def evaluate(
         raise FerclError(
             f"--confusion {confusion}: the picture is written as PNG; give a path ending in .png"
         )
-    with _progress() as progress, disk_full_is_an_error(request.cache_dir or request.data or Path.cwd()):
+    with (
+        _progress(enabled=not json_output) as progress,
+        disk_full_is_an_error(request.cache_dir or request.data or Path.cwd()),
+    ):
         result = evaluate(request, progress)
     if out is not None:
         write_text_atomic(out, json.dumps(result, indent=2) + "\n")

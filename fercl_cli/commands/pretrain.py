@@ -107,7 +107,6 @@ def pretrain(
     from fercl_cli import report
     from fercl_cli.space import disk_full_is_an_error
     from fercl_cli.train import config as config_lib
-    from fercl_cli.train.loop import pretrain as run
 
     names = {"compile_model": "compile", "store": "store", "out": "out"}
     explicit = {
@@ -121,6 +120,8 @@ def pretrain(
     saved = config_lib.saved_run_config(out) if resume else {}
     source = " or ".join(str(p) for p in (out / "config.json" if saved else None, config_file) if p)
     config = config_lib.resolve({**saved, **file_values}, explicit, source=source or "the config file")
+    from fercl_cli.train.loop import pretrain as run  # torch: only once the options are sound
+
     main = os.environ.get("RANK", "0") == "0"
     changed = config_lib.changed_options(saved, config)
     if main and changed:

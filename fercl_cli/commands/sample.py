@@ -47,7 +47,7 @@ def sample(
     options.check()
     check_output(out_dir)
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with report.progress_display(*columns, out=report.err_console, transient=json_output) as bar:
+    with report.progress_display(*columns, out=report.err_console, enabled=not json_output) as bar:
         task = bar.add_task("faces", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:

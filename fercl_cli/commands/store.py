@@ -61,7 +61,9 @@ def merge(
     from fercl_cli.store.merge import merge as join
 
     columns = (TextColumn("merging frames"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with report.progress_display(*columns, out=report.err_console, transient=True) as progress:
+    with report.progress_display(
+        *columns, out=report.err_console, transient=True, enabled=not json_output
+    ) as progress:
         task = progress.add_task("merge", total=None)
         with disk_full_is_an_error(out):
             result = join(

@@ -82,7 +82,7 @@ def describe_store(
 
     kind = resolve_kind(kind, weights)
     if batch < 1:
-        raise FerclError(f"--batch {batch}: use at least 1 frame per batch")
+        raise FerclError(f"--batch-size {batch}: use at least 1 frame per batch")
     store = FaceStore(store_path)
     n = store.n_frames
     if n == 0:

@@ -71,11 +71,11 @@ def fer2013_spec(data: Path, *, size: int) -> DatasetSpec:
 def lfw_spec(data_home: Path | None, *, min_faces: int, size: int) -> DatasetSpec:
     """LFW people from a prepared scikit-learn ``<data_home>/lfw_home`` (see
     :func:`fercl_cli.sources.lfw.load_lfw`); scikit-learn reads the images only on a cache miss."""
-    from fercl_cli.sources.lfw import PAIRS_FILES, default_data_home, load_lfw
+    from fercl_cli.sources.lfw import PAIRS_FILES, load_lfw, resolve_data_home
 
     if min_faces < 1:
         raise FerclError(f"--min-faces must be at least 1, got {min_faces}")
-    home = Path(data_home) if data_home is not None else default_data_home()
+    home = resolve_data_home(data_home)
     lfw_home = home / "lfw_home"
 
     def open_source() -> LabelledSource:

@@ -29,6 +29,17 @@ def default_data_home() -> Path:
     return Path(os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")).expanduser()
 
 
+def resolve_data_home(path: str | Path | None) -> Path:
+    """The scikit-learn ``data_home`` for ``path``: the folder holding ``lfw_home``, or, when ``path`` is
+    the ``lfw_home`` folder itself, its parent (None: :func:`default_data_home`)."""
+    if path is None:
+        return default_data_home()
+    path = Path(path).expanduser()
+    if path.name == "lfw_home" and not (path / "lfw_home").exists():
+        return path.parent
+    return path
+
+
 def _layout_help(data_home: Path, folder: str) -> str:
     return (
         f"offline use needs a prepared scikit-learn lfw_home: {data_home}/lfw_home/{folder}/<Name>/"
@@ -96,7 +107,7 @@ def load_lfw(
         raise ValueError(f"resize must be > 0, got {resize}")
     if size is not None and size < 16:
         raise ValueError(f"size must be at least 16 px or None, got {size}")
-    data_home = Path(data_home) if data_home is not None else default_data_home()
+    data_home = resolve_data_home(data_home)
     folder = "lfw_funneled" if funneled else "lfw"
     lfw_home = data_home / "lfw_home"
     missing = [name for name in (folder, *PAIRS_FILES) if not (lfw_home / name).exists()]

@@ -33,6 +33,14 @@ def test_every_command_help_has_an_example():
         )
 
 
+def test_flags_show_no_value_placeholder_in_help():
+    names = [["preprocess", "voxceleb"], ["store", "validate"], ["checkpoint", "convert"]]
+    for words in [[n] for n in cli.COMMANDS if n not in ("preprocess", "store", "checkpoint")] + names:
+        result = runner.invoke(cli.app, [*words, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and "<bool>" not in result.output, words
+    assert "<int>" in runner.invoke(cli.app, ["pretrain", "--help"], env={"COLUMNS": "200"}).output
+
+
 def test_python_dash_m_entry_point():
     out = subprocess.run([sys.executable, "-m", "fercl_cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("fercl ")
@@ -70,3 +78,13 @@ def test_gpu_out_of_memory_becomes_a_one_line_error():
     result = runner.invoke(demo, ["big"])
     assert result.exit_code == 2
     assert result.output.startswith("error: out of GPU memory (CUDA out of memory.")
+
+
+def test_a_bad_choice_is_refused_before_torch_is_imported(tmp_path):
+    code = (
+        "import sys; from typer.testing import CliRunner; from fercl_cli.cli import app;"
+        f"r = CliRunner().invoke(app, ['pretrain', 'x.h5', '--out', {str(tmp_path / 'run')!r}, '--arch', 'vgg']);"
+        "print(r.exit_code, 'torch' in sys.modules, r.output.strip())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("2 False error: --arch must be one of resnet18, resnet50"), out

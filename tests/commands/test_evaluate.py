@@ -144,3 +144,10 @@ def test_the_input_size_and_arch_come_from_the_checkpoint_unless_given(world, tm
     assert given["request"]["input_size"] == 32
     floor = runner.invoke(app, [*args, "--checkpoint", "random"])
     assert floor.exit_code == 2 and "--checkpoint random needs --arch" in floor.output
+
+
+def test_lfw_data_may_be_the_lfw_home_folder_itself(world, tmp_path):
+    args = ["evaluate", "--task", "lfw", "--checkpoint", "random", "--arch", "resnet18", "--min-faces", "3"]
+    args += ["--size", str(INPUT_SIZE), "--cache", str(tmp_path / "cache"), "--json"]
+    result = runner.invoke(app, [*args, "--data", str(world["lfw"] / "lfw_home")])
+    assert result.exit_code == 0, result.output

@@ -108,3 +108,11 @@ def test_the_default_data_home_follows_scikit_learn(monkeypatch, tmp_path: Path)
     assert default_data_home() == tmp_path
     monkeypatch.delenv("SCIKIT_LEARN_DATA")
     assert default_data_home() == Path("~/scikit_learn_data").expanduser()
+
+
+def test_the_lfw_home_folder_itself_is_accepted_as_data_home(tmp_path: Path):
+    lfw_home = make_lfw_home(tmp_path)
+    assert lfw_home.name == "lfw_home"
+    via_parent = load_lfw(tmp_path, min_faces_per_person=3)
+    via_home = load_lfw(lfw_home, min_faces_per_person=3)
+    assert via_home.class_names == via_parent.class_names and len(via_home) == len(via_parent)
