@@ -71,6 +71,6 @@ def test_bad_inputs_give_clear_errors(store, tmp_path):
     (tmp_path / "bad.pth").write_bytes(b"junk")
     with pytest.raises(FerclError, match="bad.pth: not a readable PyTorch weights file"):
         describe_store(store, weights=tmp_path / "bad.pth")
-    with pytest.raises(FerclError, match="--batch 0"):
+    with pytest.raises(FerclError, match="--batch-size 0"):
         describe_store(store, batch=0)
     assert FaceStore(store).descriptor_kinds == []
