@@ -23,6 +23,9 @@ def inspect_store(
     ),
     n: int = typer.Option(24, "--n", min=1, help="Frames on the contact sheet."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling the contact sheet's frames."),
+    landmarks: bool = typer.Option(
+        False, "--landmarks", help="Swap banks: draw each swap's landmarks on the sheet."
+    ),
 ) -> None:
     """Counts (frames, clips, identities, videos, failures), format and descriptor slots of a face store.
 
@@ -36,7 +39,7 @@ def inspect_store(
     from fercl_cli.swap.bankfile import BANK_KIND
 
     if file_kind(store) == BANK_KIND:
-        _inspect_bank(store, json_output, sheet, n, seed)
+        _inspect_bank(store, json_output, sheet, n, seed, landmarks)
         return
     opened = FaceStore(store)
     summary = summarize(opened)
@@ -72,7 +75,9 @@ def inspect_store(
         report.console.print(f"contact sheet of {len(summary['sheet']['rows'])} frames: {sheet}")
 
 
-def _inspect_bank(path: Path, json_output: bool, sheet: Path | None, n: int, seed: int) -> None:
+def _inspect_bank(
+    path: Path, json_output: bool, sheet: Path | None, n: int, seed: int, landmarks: bool
+) -> None:
     """A swap bank (``fercl swap``): counts, its face store, and a source | donor | swap sheet."""
     from fercl_cli import report
     from fercl_cli.errors import FerclError
@@ -94,7 +99,7 @@ def _inspect_bank(path: Path, json_output: bool, sheet: Path | None, n: int, see
             raise FerclError(
                 f"{path} was made from {bank.store}, which is not there; the sheet needs that store"
             )
-        save_swap_sheet(bank, FaceStore(bank.store), sheet, n=n, seed=seed)
+        save_swap_sheet(bank, FaceStore(bank.store), sheet, n=n, seed=seed, landmarks=landmarks)
         summary["sheet"] = str(sheet)
     if json_output:
         report.print_json(summary)
