@@ -122,7 +122,8 @@ def bench_describe(store_path: str | Path, work: str | Path) -> BenchResult:
 
 def bench_evaluate(corpus: str | Path, checkpoint: str, work: str | Path) -> BenchResult:
     """The same AffectNet linear-probe evaluation twice: converting + extracting, then from the caches."""
-    from fercl_cli.evaluate.tasks import EvaluateRequest, evaluate
+    from fercl_cli.evaluate.request import EvaluateRequest
+    from fercl_cli.evaluate.tasks import evaluate
 
     work = Path(work)
     shutil.rmtree(work, ignore_errors=True)

@@ -179,7 +179,7 @@ def evaluate(
     """
     from fercl_cli import report
     from fercl_cli.errors import FerclError
-    from fercl_cli.evaluate.tasks import EvaluateRequest, evaluate, parse_seeds
+    from fercl_cli.evaluate.request import EvaluateRequest, parse_seeds
     from fercl_cli.space import disk_full_is_an_error, write_text_atomic
 
     request = EvaluateRequest(
@@ -199,6 +199,8 @@ def evaluate(
         images=images,
     )
     request.check()
+    from fercl_cli.evaluate.tasks import evaluate  # torch: only once the options are sound
+
     if confusion is not None and request.task == "affectnet-va":
         raise FerclError("--confusion: affectnet-va is a regression task and has no confusion matrix")
     if confusion is not None and confusion.suffix.lower() != ".png":

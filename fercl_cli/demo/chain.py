@@ -450,10 +450,10 @@ def pretrain_stage(layout: Layout, profile: DemoProfile, device: str, emit: Even
 
 
 def evaluation_requests(layout: Layout, profile: DemoProfile, checkpoint: str, device: str) -> dict[str, Any]:
-    """The :class:`~fercl_cli.evaluate.tasks.EvaluateRequest` of each task in :data:`TASKS` for ``checkpoint``
+    """The :class:`~fercl_cli.evaluate.request.EvaluateRequest` of each task in :data:`TASKS` for ``checkpoint``
     (a run directory or ``random``): frozen-feature protocols at the profile's input size; LFW keeps
     people with ``lfw_images`` photos (the sample's count, see docs/troubleshooting.md "LFW offline")."""
-    from fercl_cli.evaluate.tasks import EvaluateRequest
+    from fercl_cli.evaluate.request import EvaluateRequest
 
     data = {
         "affectnet": layout.sample / "affectnet",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,25 +39,9 @@ from fercl_cli.evaluate.features import (
 )
 from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS, FinetuneConfig, finetune
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
+from fercl_cli.evaluate.request import TASKS, EvaluateRequest
 from fercl_cli.sources.labelled import ALL, SELECT, TEST, TRAIN
 
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """A task: its title, the dataset it reads, what it scores, its protocols (default first)."""
-
-    title: str
-    dataset: str
-    kind: str
-    protocols: tuple[str, ...]
-
-
-TASKS: dict[str, TaskInfo] = {
-    "affectnet": TaskInfo("AffectNet expression", "affectnet", "classification", ("linear", "knn", "paper")),
-    "affectnet-va": TaskInfo("AffectNet valence/arousal", "affectnet", "regression", ("linear",)),
-    "fer2013": TaskInfo("FER2013 expression", "fer2013", "classification", ("linear", "knn", "paper")),
-    "lfw": TaskInfo("LFW identity (leakage)", "lfw", "identity", ("nn1",)),
-}
 PROTOCOL_DESCRIPTIONS: dict[str, str] = {
     "linear": "frozen backbone features, multinomial logistic regression; C chosen on selection data",
     "linear-regression": "frozen backbone features, ridge regression per dimension; alpha chosen on selection data",
@@ -71,65 +55,6 @@ LFW_NOTE = (
     "LFW measures identity leakage: for an expression representation LOWER identity accuracy and macro-F1 "
     "are better (the features carry less identity)"
 )
-
-
-@dataclass(frozen=True)
-class EvaluateRequest:
-    """What ``fercl evaluate`` was asked to do (see the command's help for each option)."""
-
-    task: str
-    checkpoint: str
-    data: Path | None
-    protocol: str | None = None
-    classes: int = 8
-    seeds: tuple[int, ...] = (0,)
-    cache_dir: Path | None = None
-    device: str = "auto"
-    arch: str | None = None
-    input_size: int | None = None
-    batch_size: int = 256
-    epochs: int = 20
-    min_faces: int = 200
-    images: Path | None = None
-
-    def protocol_name(self) -> str:
-        """The protocol asked for, or the task's default."""
-        return self.protocol or TASKS[self.task].protocols[0]
-
-    def check(self) -> None:
-        """Reject impossible combinations with a message naming the option."""
-        if self.task not in TASKS:
-            raise FerclError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}")
-        info = TASKS[self.task]
-        protocol = self.protocol_name()
-        if protocol not in info.protocols:
-            raise FerclError(
-                f"--protocol {protocol} is not available for --task {self.task}; choose one of "
-                f"{', '.join(info.protocols)}"
-            )
-        if self.classes not in (7, 8):
-            raise FerclError(f"--classes must be 8, or 7 to drop Contempt, got {self.classes}")
-        if self.classes == 7 and info.dataset != "affectnet":
-            raise FerclError(f"--classes 7 applies to AffectNet only, not --task {self.task}")
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise FerclError(f"--seeds must list distinct integers, got {list(self.seeds)}")
-        if self.input_size is not None and self.input_size < 16:
-            raise FerclError(f"--size must be at least 16 px, got {self.input_size}")
-        if self.batch_size < 1 or self.epochs < 1:
-            raise FerclError("--batch-size and --epochs must be positive")
-        if self.data is None and info.dataset != "lfw":
-            raise FerclError(f"--task {self.task} needs --data (the dataset's folder or file)")
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"1,2,3"`` → ``(1, 2, 3)``; a clear error for anything else."""
-    try:
-        seeds = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise FerclError(f"--seeds must be comma-separated integers such as 1,2,3, got {text!r}") from None
-    if not seeds:
-        raise FerclError("--seeds needs at least one integer")
-    return seeds
 
 
 def _dataset(request: EvaluateRequest) -> DatasetSpec:

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -80,11 +81,23 @@ def test_gpu_out_of_memory_becomes_a_one_line_error():
     assert result.output.startswith("error: out of GPU memory (CUDA out of memory.")
 
 
-def test_a_bad_choice_is_refused_before_torch_is_imported(tmp_path):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pretrain", "x.h5", "--out", "RUN", "--arch", "vgg"], "--arch must be one of resnet18, resnet50"),
+        (["evaluate", "--task", "mnist", "--checkpoint", "random"], "--task must be one of"),
+        (
+            ["evaluate", "--task", "lfw", "--checkpoint", "random", "--device", "tpu"],
+            "--device must be one of",
+        ),
+    ],
+)
+def test_a_bad_choice_is_refused_before_torch_is_imported(tmp_path, args, message):
+    args = [str(tmp_path / "run") if a == "RUN" else a for a in args]
     code = (
         "import sys; from typer.testing import CliRunner; from fercl_cli.cli import app;"
-        f"r = CliRunner().invoke(app, ['pretrain', 'x.h5', '--out', {str(tmp_path / 'run')!r}, '--arch', 'vgg']);"
+        f"r = CliRunner().invoke(app, {args!r});"
         "print(r.exit_code, 'torch' in sys.modules, r.output.strip())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.startswith("2 False error: --arch must be one of resnet18, resnet50"), out
+    assert out.startswith(f"2 False error: {message}"), out

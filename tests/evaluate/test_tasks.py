@@ -7,7 +7,8 @@ import pytest
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate import tasks
 from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS
-from fercl_cli.evaluate.tasks import EvaluateRequest, evaluate, parse_seeds
+from fercl_cli.evaluate.request import EvaluateRequest, parse_seeds
+from fercl_cli.evaluate.tasks import evaluate
 from fercl_cli.sources.fer2013 import conversion_note
 from tests.evaluate.data import INPUT_SIZE, make_affectnet, make_checkpoint, make_fer2013_csv
 from tests.sources.test_lfw import make_lfw_home
