@@ -60,4 +60,5 @@ def test_inspect_recognises_a_swap_bank_and_draws_its_sheet(tmp_path):
     summary = json.loads(result.output)
     assert summary["kind"] == "swap bank" and summary["swaps"] == len(SwapBank(out)) > 0
     image = cv2.imread(str(sheet))
-    assert image is not None and image.shape[0] == 3 * 128 and image.shape[1] == 3 * 128  # 3 lines of 3 tiles
+    # one row of 3 source | donor | swap triplets (128 px tiles, 8 px gaps) under an 18 px header
+    assert image is not None and image.shape[:2] == (18 + 128, 3 * 3 * 128 + 2 * 8)
