@@ -28,6 +28,37 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) 
     return out
 
 
+def split_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], width: int, keep: int = 1
+) -> list[Table]:
+    """``table(title, columns, rows)`` cut into several tables that each fit ``width`` characters: the
+    first ``keep`` columns (the row names) repeat in every part, the others are placed greedily in order.
+    No cell wraps, so a number is never broken over two lines."""
+
+    def needed(index: int) -> int:
+        cells = [str(columns[index]), *(str(row[index]) for row in rows)]
+        return max(len(cell) for cell in cells) + 3  # padding and the border
+
+    fixed = sum(needed(i) for i in range(keep)) + 1
+    parts: list[list[int]] = [[]]
+    used = fixed
+    for index in range(keep, len(columns)):
+        if parts[-1] and used + needed(index) > width:
+            parts.append([])
+            used = fixed
+        parts[-1].append(index)
+        used += needed(index)
+    tables = []
+    for number, part in enumerate(parts, start=1):
+        chosen = [*range(keep), *part]
+        name = title if len(parts) == 1 else f"{title} ({number}/{len(parts)})"
+        out = table(name, [columns[i] for i in chosen], [[row[i] for i in chosen] for row in rows])
+        for column in out.columns:
+            column.no_wrap = True
+        tables.append(out)
+    return tables
+
+
 def status(ok: bool, required: bool = True) -> Text:
     """A coloured status cell: ok, MISSING (required) or optional."""
     if ok:

@@ -32,9 +32,10 @@ def report_command(
         report.print_json(to_json(comparison))
         return
     header, body = table_cells(comparison)
-    table = report.table("fercl report", header, body)
-    table.caption = "mean ± sample std over seeds; \\[protocol] after each metric"
-    report.console.print(table)
+    tables = report.split_table("fercl report", header, body, report.console.width, keep=2)
+    tables[-1].caption = "mean ± sample std over seeds; \\[protocol] after each metric"
+    for table in tables:
+        report.console.print(table)
     for note in comparison.notes:
         report.console.print(f"note: {note}", markup=False, highlight=False)
     if markdown is not None:

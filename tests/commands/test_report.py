@@ -81,3 +81,13 @@ def test_a_file_that_is_not_a_results_file_is_one_line(tmp_path: Path):
         result.output.strip()
         == f"error: {tmp_path / 'x.json'}: not a fercl evaluate results file (format 'fercl-evaluate-results' expected)"
     )
+
+
+def test_a_wide_report_is_split_into_tables_that_fit_120_columns(results):
+    result = runner.invoke(app, ["report", *map(str, results), "--paper"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 120
+    assert "fercl report (1/" in result.stdout
+    for label in ("AffectNet F1 % [knn]", "LFW id↓ Acc % [nn1]", "paper: TimeAug+HardNeg+FaceSwap"):
+        assert any(label in line for line in lines), label  # whole on one line, never folded
