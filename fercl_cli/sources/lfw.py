@@ -13,7 +13,9 @@ rows with a fixed seed. The images are small and few, so they are held in memory
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,30 @@ def resolve_data_home(path: str | Path | None) -> Path:
     if path.name == "lfw_home" and not (path / "lfw_home").exists():
         return path.parent
     return path
+
+
+def _is_writable(folder: Path) -> bool:
+    """True when a file can be created in ``folder`` (root included: a read-only mount says no)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def _writable_data_home(data_home: Path, names: tuple[str, ...]) -> Iterator[Path]:
+    """``data_home`` itself when scikit-learn can write its ``lfw_home/joblib`` cache there; else a
+    temporary data home whose ``lfw_home`` links to the read-only one's ``names`` (nothing is copied)."""
+    if _is_writable(data_home / "lfw_home"):
+        yield data_home
+        return
+    with tempfile.TemporaryDirectory(prefix="fercl-lfw-") as mirror:
+        home = Path(mirror) / "lfw_home"
+        home.mkdir()
+        for name in names:
+            (home / name).symlink_to((data_home / "lfw_home" / name).resolve())
+        yield Path(mirror)
 
 
 def _layout_help(data_home: Path, folder: str) -> str:
@@ -114,14 +140,15 @@ def load_lfw(
     if missing:
         raise FerclError(f"{lfw_home}: missing {', '.join(missing)}; {_layout_help(data_home, folder)}")
     try:
-        bunch = fetch_lfw_people(
-            data_home=str(data_home),
-            funneled=funneled,
-            resize=resize,
-            min_faces_per_person=min_faces_per_person,
-            color=color,
-            download_if_missing=False,
-        )
+        with _writable_data_home(data_home, (folder, *PAIRS_FILES)) as readable_home:
+            bunch = fetch_lfw_people(
+                data_home=str(readable_home),
+                funneled=funneled,
+                resize=resize,
+                min_faces_per_person=min_faces_per_person,
+                color=color,
+                download_if_missing=False,
+            )
     except ValueError as exc:
         raise FerclError(
             f"{lfw_home / folder}: no person has {min_faces_per_person} or more images ({exc}); "

@@ -1,3 +1,5 @@
+import os
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -116,3 +118,21 @@ def test_the_lfw_home_folder_itself_is_accepted_as_data_home(tmp_path: Path):
     via_parent = load_lfw(tmp_path, min_faces_per_person=3)
     via_home = load_lfw(lfw_home, min_faces_per_person=3)
     assert via_home.class_names == via_parent.class_names and len(via_home) == len(via_parent)
+
+
+def test_a_read_only_lfw_home_is_read_without_writing_to_it(tmp_path: Path):
+    make_lfw_home(tmp_path / "data")
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    bound = subprocess.run(["mount", "--bind", str(tmp_path / "data"), str(mount)], capture_output=True)
+    if os.geteuid() != 0 or bound.returncode != 0:
+        pytest.skip("a read-only bind mount needs root and mount rights")
+    try:
+        remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(mount)], capture_output=True)
+        if remount.returncode != 0:
+            pytest.skip(f"cannot remount read-only: {remount.stderr.decode().strip()}")
+        people = load_lfw(mount, min_faces_per_person=3)
+        assert len(people) == 10 and people.class_names[0] == "Colin Powell"
+        assert not (tmp_path / "data" / "lfw_home" / "joblib").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
