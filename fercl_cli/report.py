@@ -282,6 +282,8 @@ def preprocess_summary_table(summary: dict) -> Table:
         ("clips already done (resumed)", summary["clips_already_done"]),
         ("clips processed now", summary["clips_processed"]),
         ("clips without any face", summary["clips_without_frames"]),
+        ("clips unreadable (corrupt video or folder)", summary["clips_unreadable"]),
+        ("clips whose video has fewer fps than --fps", summary["clips_fps_above_video"]),
         ("frames read / kept", f"{summary['frames_read']} / {summary['frames_kept']}"),
         *((f"frames dropped: {reason}", count) for reason, count in summary["dropped"].items()),
         ("frames with several faces (kept one)", summary["several_faces"]),

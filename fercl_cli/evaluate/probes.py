@@ -113,6 +113,17 @@ def _class_list(labels: Sequence[int] | None, *ys: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(ys))
 
 
+class TooFewRowsError(ValueError):
+    """A class has too few training rows for a stratified held-out selection split (``label``, ``count``)."""
+
+    def __init__(self, label: int, count: int) -> None:
+        super().__init__(
+            f"class {label} has {count} training row(s); a stratified held-out split needs at least 2 per "
+            "class (or pass select=)"
+        )
+        self.label, self.count = label, count
+
+
 def _held_out_split(
     n: int, held_out: float, seed: int, stratify: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -124,10 +135,7 @@ def _held_out_split(
     if stratify is not None:
         classes, counts = np.unique(stratify, return_counts=True)
         if counts.min() < 2:
-            raise ValueError(
-                f"class {classes[counts.argmin()]} has {counts.min()} training row(s); a stratified held-out "
-                "split needs at least 2 per class (or pass select=)"
-            )
+            raise TooFewRowsError(int(classes[counts.argmin()]), int(counts.min()))
     fit, val = train_test_split(np.arange(n), test_size=held_out, random_state=seed, stratify=stratify)
     return np.sort(fit), np.sort(val)
 

@@ -38,6 +38,7 @@ from fercl_cli.evaluate.features import (
     stored_size,
 )
 from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS, FinetuneConfig, finetune
+from fercl_cli.evaluate.probes import TooFewRowsError
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 from fercl_cli.evaluate.request import TASKS, EvaluateRequest
 from fercl_cli.sources.labelled import ALL, SELECT, TEST, TRAIN
@@ -268,6 +269,13 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
         else:
             features, features_info = _features(data, backbone, request, device, progress)
             runs, metrics = _probe_runs(request, data, features, protocol)
+    except TooFewRowsError as exc:
+        name = data.class_names[exc.label]
+        drop = "; or pass --classes 7 to leave Contempt out" if name == "Contempt" else ""
+        raise FerclError(
+            f"{spec.root}: {request.task} {protocol}: class {name!r} has {exc.count} training row(s), and the "
+            f"held-out selection split needs at least 2 of each class: add training images of {name!r}{drop}"
+        ) from None
     except ValueError as exc:
         raise FerclError(f"{spec.root}: {request.task} {protocol}: {exc}") from None
     if info.kind == "regression":
@@ -276,6 +284,13 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
         summary = results.classification_summary(metrics, data.class_names)
     if info.kind == "identity":
         notes.append(LFW_NOTE)
+    if info.kind == "classification":
+        unseen = sorted(set(data.labels[data.rows(TEST)]) - set(data.labels[data.rows(TRAIN)]))
+        if unseen:
+            names = ", ".join(data.class_names[c] for c in unseen)
+            notes.append(
+                f"class(es) {names} are in the test split but not in training: no probe can predict them"
+            )
     if protocol in ("linear", "knn") and len(data.rows(SELECT)) and len(request.seeds) > 1:
         notes.append(
             "the selection split is fixed and this probe is deterministic, so every seed gives the same numbers"

@@ -18,7 +18,14 @@ from fercl_cli.faces.align import align_face
 from fercl_cli.faces.landmarks import RIGID
 from fercl_cli.faces.select import choose_face, iou
 from fercl_cli.faces.types import Face, FaceBackend
-from fercl_cli.sources.clips import VOXCELEB_FPS, VOXCELEB_VIDEO_FPS, ClipReadError, ClipSource, read_clip
+from fercl_cli.sources.clips import (
+    VOXCELEB_FPS,
+    VOXCELEB_VIDEO_FPS,
+    ClipReadError,
+    ClipSource,
+    FpsAboveVideoError,
+    read_clip,
+)
 from fercl_cli.store.schema import DETECTOR_LABELS
 
 
@@ -173,6 +180,9 @@ def analyse_clip(
             rows["detector"].append(np.uint8(DETECTOR_LABELS.index(face.detector)))
             rows["frame_number"].append(np.int32(frame.frame_number))
             rows["t"].append(np.float32(frame.t))
+    except FpsAboveVideoError as exc:
+        failures.append((str(clip.path), "decode", str(exc)))
+        stats["clips_fps_above_video"] += 1
     except ClipReadError as exc:
         failures.append((str(clip.path), "decode", str(exc)))
         stats["clips_unreadable"] += 1
@@ -180,6 +190,6 @@ def analyse_clip(
     if rows["frame_number"]:
         arrays = {k: np.stack(v) for k, v in rows.items()}
     stats["kept"] = len(arrays["frame_number"])
-    if stats["kept"] == 0 and stats["clips_unreadable"] == 0:
+    if stats["kept"] == 0 and not (stats["clips_unreadable"] or stats["clips_fps_above_video"]):
         failures.append((str(clip.path), "detect", "no face in any frame of the clip"))
     return ClipResult(clip=clip, failures=failures, stats=stats, **arrays)

@@ -75,6 +75,8 @@ class PreprocessSummary:
     clips_already_done: int
     clips_processed: int
     clips_without_frames: int
+    clips_unreadable: int
+    clips_fps_above_video: int
     frames_read: int
     frames_kept: int
     dropped: dict[str, int]
@@ -172,7 +174,9 @@ def preprocess(
             writer.add_clip(*result.clip.key, result if len(result) else None, result.failures)
             stats.update(result.stats)
             processed += 1
-            without_frames += len(result) == 0
+            without_frames += len(result) == 0 and not (
+                result.stats["clips_unreadable"] or result.stats["clips_fps_above_video"]
+            )
             if time.perf_counter() - last_commit >= config.commit_seconds:
                 writer.commit()
                 last_commit = time.perf_counter()
@@ -189,6 +193,8 @@ def preprocess(
         clips_already_done=len(clips) - len(todo),
         clips_processed=processed,
         clips_without_frames=without_frames,
+        clips_unreadable=stats["clips_unreadable"],
+        clips_fps_above_video=stats["clips_fps_above_video"],
         frames_read=stats["frames_read"],
         frames_kept=stats["kept"],
         dropped={k.split(":", 1)[1]: v for k, v in sorted(stats.items()) if k.startswith("dropped:")},

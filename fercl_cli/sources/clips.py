@@ -26,6 +26,10 @@ class ClipReadError(Exception):
     """A clip (or one of its frames) cannot be read; the message is recorded as the failure reason."""
 
 
+class FpsAboveVideoError(ClipReadError):
+    """``--fps`` asks for more frames per second than the video has."""
+
+
 @dataclass(frozen=True)
 class ClipSource:
     """One clip on disk.
@@ -92,7 +96,9 @@ def _read_video(clip: ClipSource, fps: Fraction) -> Iterator[Frame]:
             raise ClipReadError(f"{clip.path}: the video reports no frame rate")
         step = native / float(fps)
         if step < 1:
-            raise ClipReadError(f"{clip.path}: --fps {float(fps):.3f} is above the video's {native:.3f} fps")
+            raise FpsAboveVideoError(
+                f"{clip.path}: --fps {float(fps):.3f} is above the video's {native:.3f} fps; lower --fps"
+            )
         index, kept, wanted = 0, 0, 0
         while cap.grab():
             if index == wanted:

@@ -151,3 +151,50 @@ def test_lfw_data_may_be_the_lfw_home_folder_itself(world, tmp_path):
     args += ["--size", str(INPUT_SIZE), "--cache", str(tmp_path / "cache"), "--json"]
     result = runner.invoke(app, [*args, "--data", str(world["lfw"] / "lfw_home")])
     assert result.exit_code == 0, result.output
+
+
+def test_a_class_with_one_training_row_is_named_with_the_fix(tmp_path):
+    root = make_affectnet(tmp_path / "affectnet")
+    training = root / "training.csv"
+    kept = [
+        line for line in training.read_text().splitlines() if "train_7_" not in line or "train_7_0" in line
+    ]
+    training.write_text("\n".join(kept) + "\n")  # Contempt (code 7) keeps one training row
+    args = [
+        "evaluate",
+        "--task",
+        "affectnet",
+        "--data",
+        str(root),
+        "--checkpoint",
+        "random",
+        "--arch",
+        "resnet18",
+    ]
+    result = runner.invoke(app, [*args, "--size", str(INPUT_SIZE), "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 2
+    assert "class 'Contempt' has 1 training row(s)" in result.output
+    assert "pass --classes 7 to leave Contempt out" in result.output and "select=" not in result.output
+
+
+def test_classes_in_test_but_not_in_training_are_noted(tmp_path):
+    csv = make_fer2013_csv(tmp_path / "fer" / "fer2013.csv")
+    lines = csv.read_text().splitlines()
+    csv.write_text(
+        "\n".join(line for line in lines if not line.startswith("1,") or "Training" not in line) + "\n"
+    )
+    args = [
+        "evaluate",
+        "--task",
+        "fer2013",
+        "--data",
+        str(csv),
+        "--checkpoint",
+        "random",
+        "--arch",
+        "resnet18",
+    ]
+    result = runner.invoke(app, [*args, "--size", str(INPUT_SIZE), "--protocol", "knn", "--json"])
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert any("class(es) Disgust are in the test split but not in training" in note for note in notes)

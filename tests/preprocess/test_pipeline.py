@@ -147,9 +147,20 @@ def test_corrupt_video_is_recorded_and_the_run_goes_on(sample_dir, tmp_path):
     (root / "id10001" / "broken").mkdir()
     (root / "id10001" / "broken" / "00001.mp4").write_bytes(b"\x00\x01 not a video")
     summary = _preprocess(["voxceleb", str(root), "--out", str(tmp_path / "s.h5"), *FAST])
-    assert summary["clips_processed"] == 3 and summary["clips_without_frames"] == 1
+    assert summary["clips_processed"] == 3 and summary["clips_unreadable"] == 1
+    assert summary["clips_without_frames"] == 0  # an unreadable video is not "a clip without any face"
     failures = FaceStore(tmp_path / "s.h5").failures()
     assert any("cannot open the video" in f.reason and "00001.mp4" in f.source for _, f in failures)
+
+
+def test_fps_above_the_videos_rate_is_counted_as_such(sample_dir, tmp_path):
+    root = tmp_path / "vox"
+    shutil.copytree(sample_dir / "voxceleb" / "videos" / "id10001", root / "id10001")
+    summary = _preprocess(["voxceleb", str(root), "--out", str(tmp_path / "s.h5"), *FAST, "--fps", "50"])
+    assert summary["clips_fps_above_video"] == summary["clips_processed"] > 0
+    assert summary["clips_without_frames"] == 0 and summary["clips_unreadable"] == 0
+    failures = FaceStore(tmp_path / "s.h5").failures()
+    assert all("is above the video's 25.000 fps; lower --fps" in f.reason for _, f in failures)
 
 
 def test_bad_inputs_fail_before_any_work(sample_dir, tmp_path, monkeypatch, video_store):
