@@ -43,6 +43,11 @@ class AnalyseConfig:
             slowly drift away from what per-frame detection would give; every 4 frames keeps them within
             2% of the inter-ocular distance at a quarter of the detector calls (see docs/preprocess.md).
         min_track_iou: a re-fitted face whose box overlaps the predicted box less than this is a drift.
+        min_appearance: a tracked face is kept only if its aligned crop still looks like the crop of the
+            detection that started the track: correlation of 24×24 grey thumbnails at least this (a black
+            frame scores 0, a hand over the face far below); otherwise the detector runs again.
+        max_scale_change: a tracked box whose width differs from the detected one by more than this
+            factor (a box collapsing onto the chin, or blowing up) is a drift, whatever the IoU.
         rule: face-selection rule when a detection finds several faces (``best``, ``largest``, ``track``).
     """
 
@@ -52,6 +57,8 @@ class AnalyseConfig:
     track: bool = True
     redetect_every: int = 4
     min_track_iou: float = 0.6
+    min_appearance: float = 0.5
+    max_scale_change: float = 1.6
     rule: str = "best"
 
 
@@ -64,7 +71,8 @@ class ClipResult:
     ``matrix`` float32 [n,2,3] source→crop; ``score`` float32 [n]; ``detector`` uint8 [n] (codes of
     ``fercl_cli.store.schema.DETECTOR_LABELS``); ``frame_number`` int32 [n]; ``t`` float32 [n] seconds.
     ``failures``: (source, stage, reason) records; ``stats``: counters (frames_read, kept, detections,
-    tracked, redetections, dropped:<reason>, several_faces).
+    tracked, redetections, tracking_rejected (tracked frames that failed the face check), dropped:<reason>,
+    several_faces).
     """
 
     clip: ClipSource
@@ -91,14 +99,36 @@ def _frame_of(points: np.ndarray) -> tuple[np.ndarray, float]:
     return centre, float(np.sqrt(((rigid - centre) ** 2).sum(axis=1).mean()))
 
 
-class _Track:
-    """Predicts the next frame's detector box from the current landmarks (box kept relative to them)."""
+def thumbnail(crop: np.ndarray) -> np.ndarray:
+    """float64 [576]: the aligned RGB crop as a 24×24 grey thumbnail, zero-mean and unit-norm (all zeros
+    for a flat image, e.g. a black frame)."""
+    import cv2
 
-    def __init__(self, face: Face) -> None:
+    grey = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), (24, 24), interpolation=cv2.INTER_AREA)
+    values = grey.astype(np.float64).ravel()
+    values -= values.mean()
+    norm = np.linalg.norm(values)
+    return values / norm if norm > 1e-6 else np.zeros_like(values)
+
+
+class _Track:
+    """Predicts the next frame's detector box from the current landmarks (box kept relative to them), and
+    remembers what the detected face looked like (its crop's :func:`thumbnail`) and its width."""
+
+    def __init__(self, face: Face, crop: np.ndarray) -> None:
         centre, spread = _frame_of(face.landmarks)
         self.relative = (face.box.astype(np.float64) - np.tile(centre, 2)) / spread
         self.box = face.box.astype(np.float64)
         self.age = 0
+        self.reference = thumbnail(crop)
+        self.width = float(face.box[2] - face.box[0])
+
+    def still_the_face(self, crop: np.ndarray, box: np.ndarray, config: AnalyseConfig) -> bool:
+        """The cheap face check of a tracked frame: appearance and scale against the detection."""
+        ratio = float(box[2] - box[0]) / max(self.width, 1e-6)
+        if not 1 / config.max_scale_change <= ratio <= config.max_scale_change:
+            return False
+        return float(thumbnail(crop) @ self.reference) >= config.min_appearance
 
     def predict(self, landmarks: np.ndarray) -> np.ndarray:
         centre, spread = _frame_of(landmarks)
@@ -138,7 +168,7 @@ def analyse_clip(
             if frame.image.size == 0:
                 drop(frame.source, "decode", "unreadable image")
                 continue
-            face = None
+            face, aligned = None, None
             if (
                 track is not None
                 and config.track
@@ -147,9 +177,14 @@ def analyse_clip(
                 refit = backend.refit(frame.image, track.box)
                 predicted = track.predict(refit.landmarks)
                 if iou(predicted, track.box) >= config.min_track_iou:
-                    face = Face(predicted.astype(np.float32), 0.0, refit.landmarks, "tracked")
-                    track.box, track.age = predicted, track.age + 1
-                    stats["tracked"] += 1
+                    aligned = align_face(frame.image, refit.landmarks, config.size)
+                    if track.still_the_face(aligned.image, predicted, config):
+                        face = Face(predicted.astype(np.float32), 0.0, refit.landmarks, "tracked")
+                        track.box, track.age = predicted, track.age + 1
+                        stats["tracked"] += 1
+                    else:
+                        stats["redetections"] += 1
+                        stats["tracking_rejected"] += 1
                 else:
                     stats["redetections"] += 1
             if face is None:
@@ -169,8 +204,8 @@ def analyse_clip(
                     track = None
                     drop(frame.source, "detect", "no face")
                     continue
-                track = _Track(face)
-            aligned = align_face(frame.image, face.landmarks, config.size)
+                aligned = align_face(frame.image, face.landmarks, config.size)
+                track = _Track(face, aligned.image)
             rows["image"].append(aligned.image)
             rows["landmarks"].append(aligned.landmarks)
             rows["source_landmarks"].append(face.landmarks.astype(np.float32))

@@ -87,3 +87,70 @@ def test_several_faces_are_recorded_and_the_best_is_kept(backend, tmp_path):
     assert len(result) == 1 and result.stats["several_faces"] == 1
     assert "several faces (2)" in result.failures[0][2]
     assert result.bbox[0][1] < 200  # the face (top), not the mission patch (bottom)
+
+
+def _frames_clip(video: ClipSource, folder, edit=None) -> ClipSource:
+    """The video's 30 frames as a numbered frame folder, each passed through ``edit(number, rgb)``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    capture = cv2.VideoCapture(str(video.path))
+    number = 0
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb = edit(number, rgb) if edit is not None else rgb
+        cv2.imwrite(str(folder / f"{number:05d}.jpg"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        number += 1
+    capture.release()
+    return ClipSource("id1", "vid", folder.name, folder, "frames")
+
+
+NO_CHECK = {"min_appearance": -1.0, "max_scale_change": 1e9}  # the tracker as it was: trusts any refit
+BLACK = (7, 13, 19, 25)
+
+
+@pytest.mark.parametrize("redetect_every", [4, 0])
+def test_black_frames_between_detections_are_never_stored(
+    backend, moving_face_video, tmp_path, redetect_every
+):
+    clip = _frames_clip(
+        moving_face_video, tmp_path / "black", lambda n, rgb: np.zeros_like(rgb) if n in BLACK else rgb
+    )
+    config = AnalyseConfig(size=64, redetect_every=redetect_every)
+    result = analyse_clip(clip, backend, config)
+    assert not set(BLACK) & set(result.frame_number.tolist())
+    assert len(result) == 30 - len(BLACK)
+    dropped = {source for source, stage, reason in result.failures if reason == "no face"}
+    assert {str(clip.path / f"{n:05d}.jpg") for n in BLACK} <= dropped
+    unchecked = analyse_clip(clip, backend, AnalyseConfig(size=64, redetect_every=redetect_every, **NO_CHECK))
+    assert set(BLACK) & set(unchecked.frame_number.tolist()), (
+        "positive control: unchecked tracking keeps them"
+    )
+
+
+def test_a_hand_over_the_face_makes_the_tracker_redetect_instead_of_storing_skin(
+    backend, moving_face_video, tmp_path
+):
+    first = analyse_clip(moving_face_video, backend, AnalyseConfig(size=64, fps=Fraction(25), track=False))
+    x0, y0, x1, y1 = first.bbox[0]
+    pad = 0.35 * (x1 - x0)
+
+    def cover(number: int, rgb: np.ndarray) -> np.ndarray:
+        if number >= 12:  # a skin-coloured hand slides over the whole face and stays
+            rgb = rgb.copy()
+            top = int(max(0, y1 + pad - (number - 11) * 0.25 * (y1 - y0 + 2 * pad)))
+            rgb[top : int(y1 + pad), int(x0 - pad) : int(x1 + pad)] = (205, 160, 135)
+        return rgb
+
+    clip = _frames_clip(moving_face_video, tmp_path / "hand", cover)
+    result = analyse_clip(clip, backend, AnalyseConfig(size=64, redetect_every=0))
+    assert result.stats["tracking_rejected"] >= 1 and result.stats["detections"] >= 2
+    fully_covered = [n for n in range(16, 30)]
+    assert not set(fully_covered) & set(result.frame_number.tolist())
+    widths = result.bbox[:, 2] - result.bbox[:, 0]
+    assert widths.min() >= 0.6 * (x1 - x0)
+    unchecked = analyse_clip(clip, backend, AnalyseConfig(size=64, redetect_every=0, **NO_CHECK))
+    assert set(fully_covered) & set(unchecked.frame_number.tolist()), (
+        "positive control: the old tracker stores skin"
+    )
