@@ -21,7 +21,7 @@ from fercl_cli.store.validate import validate
 from tests.train.conftest import write_tiny_store
 
 pytestmark = pytest.mark.slow
-LEFTOVERS = (".tmp", ".creating", ".journal")
+LEFTOVERS = (".creating", ".journal")  # and any ".tmp" in a name (cache files are ".<name>.<pid>.tmp")
 
 
 class SmallDisk:
@@ -44,7 +44,7 @@ class SmallDisk:
         return [
             str(path.relative_to(self.root))
             for path in self.root.rglob("*")
-            if path.name.endswith(LEFTOVERS) or path.name.startswith(".describe-") or ".tmp" in path.name
+            if path.name.endswith(LEFTOVERS) or ".tmp" in path.name or path.name.startswith(".describe-")
         ]
 
 

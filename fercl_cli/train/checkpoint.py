@@ -23,24 +23,31 @@ FORMAT = 2
 """Checkpoint format: 2 = safe-loadable (every value a tensor or a plain value)."""
 
 
-def rng_state() -> dict[str, Any]:
-    """Python, NumPy, torch CPU (and CUDA when present) generator states, as safe-loadable values.
-
-    NumPy's MT19937 key (624 ``uint32``) is stored as an ``int64`` tensor, the rest as plain numbers.
-    """
+def encode_numpy_state(state: tuple) -> dict[str, Any]:
+    """``np.random.get_state()`` as safe-loadable values: the MT19937 key (624 ``uint32``) as an ``int64``
+    tensor, the rest as plain numbers."""
     import numpy as np
     import torch
 
-    name, key, pos, has_gauss, cached = np.random.get_state()
+    name, key, pos, has_gauss, cached = state
+    return {
+        "bit_generator": str(name),
+        "key": torch.from_numpy(np.asarray(key, dtype=np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached),
+    }
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, NumPy (:func:`encode_numpy_state`), torch CPU (and CUDA when present) generator states, as
+    safe-loadable values."""
+    import numpy as np
+    import torch
+
     state: dict[str, Any] = {
         "python": random.getstate(),
-        "numpy": {
-            "bit_generator": str(name),
-            "key": torch.from_numpy(np.asarray(key, dtype=np.int64)),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached_gaussian": float(cached),
-        },
+        "numpy": encode_numpy_state(np.random.get_state()),
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():

@@ -15,21 +15,8 @@ from fercl_cli.train import checkpoint
 
 def _safe_rng(rng: dict[str, Any]) -> dict[str, Any]:
     """Format-1 RNG state (NumPy's state as a pickled tuple with an ndarray) in format 2's encoding."""
-    import numpy as np
-    import torch
-
-    out = dict(rng)
     numpy = rng.get("numpy")
-    if isinstance(numpy, tuple):
-        name, key, pos, has_gauss, cached = numpy
-        out["numpy"] = {
-            "bit_generator": str(name),
-            "key": torch.from_numpy(np.asarray(key, dtype=np.int64)),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached_gaussian": float(cached),
-        }
-    return out
+    return {**rng, "numpy": checkpoint.encode_numpy_state(numpy)} if isinstance(numpy, tuple) else dict(rng)
 
 
 def convert_legacy(old: str | Path, new: str | Path, trust: bool) -> dict[str, Any]:
