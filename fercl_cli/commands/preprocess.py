@@ -16,6 +16,7 @@ app = typer.Typer(
 
 
 def _common(
+    *,
     out: Path,
     fps: str,
     size: int,
@@ -26,6 +27,7 @@ def _common(
     detector: str,
     models_dir: Path | None,
     upsample: int,
+    detect_face_px: int,
     cnn_fallback: bool,
     track: bool,
     redetect_every: int,
@@ -34,6 +36,7 @@ def _common(
 ):  # noqa: ANN202 - PreprocessConfig
     from fercl_cli.errors import FerclError
     from fercl_cli.faces import BACKENDS
+    from fercl_cli.faces.dlib_backend import MIN_FACE_PX
     from fercl_cli.faces.select import RULES
     from fercl_cli.preprocess.pipeline import PreprocessConfig, check_output, parse_fps, parse_shard
 
@@ -49,6 +52,10 @@ def _common(
         raise FerclError(f"--commit-seconds cannot be negative, got {commit_seconds}")
     if workers < 0 or upsample < 0 or redetect_every < 0:
         raise FerclError("--workers, --upsample and --redetect-every cannot be negative")
+    if detect_face_px and detect_face_px < MIN_FACE_PX:
+        raise FerclError(
+            f"--detect-face-px must be 0 (off) or at least {MIN_FACE_PX} (dlib HOG's window), got {detect_face_px}"
+        )
     return PreprocessConfig(
         out=str(check_output(out)),
         size=size,
@@ -57,6 +64,7 @@ def _common(
         detector=detector,
         models_dir=str(models_dir) if models_dir else None,
         upsample=upsample,
+        detect_face_px=detect_face_px,
         cnn_fallback=cnn_fallback,
         track=track,
         redetect_every=redetect_every,
@@ -103,6 +111,12 @@ LIMIT = typer.Option(None, "--limit-clips", help="Process at most K clips (of th
 DETECTOR = typer.Option("dlib", "--detector", help="dlib (default) or insightface (needs --models-dir).")
 MODELS = typer.Option(None, "--models-dir", help="Folder with the detector/landmark model files.")
 UPSAMPLE = typer.Option(1, "--upsample", help="dlib HOG upsampling (1 finds faces down to ~40 px).")
+FACE_PX = typer.Option(
+    100,
+    "--detect-face-px",
+    help="Fast detection on large frames: HOG runs on a copy downscaled so the face is about N px wide, "
+    "landmarks at full resolution; the full --upsample search runs when that finds no face (0 = off).",
+)
 CNN = typer.Option(
     False,
     "--cnn-fallback/--no-cnn-fallback",
@@ -146,6 +160,7 @@ def voxceleb(
     detector: str = DETECTOR,
     models_dir: Path | None = MODELS,
     upsample: int = UPSAMPLE,
+    detect_face_px: int = FACE_PX,
     cnn_fallback: bool = CNN,
     track: bool = TRACK,
     redetect_every: int = REDETECT,
@@ -160,21 +175,22 @@ def voxceleb(
     from fercl_cli.sources.voxceleb import discover_voxceleb
 
     config = _common(
-        out,
-        fps,
-        size,
-        encoding,
-        workers,
-        shard,
-        limit_clips,
-        detector,
-        models_dir,
-        upsample,
-        cnn_fallback,
-        track,
-        redetect_every,
-        rule,
-        commit_seconds,
+        out=out,
+        fps=fps,
+        size=size,
+        encoding=encoding,
+        workers=workers,
+        shard=shard,
+        limit_clips=limit_clips,
+        detector=detector,
+        models_dir=models_dir,
+        upsample=upsample,
+        detect_face_px=detect_face_px,
+        cnn_fallback=cnn_fallback,
+        track=track,
+        redetect_every=redetect_every,
+        rule=rule,
+        commit_seconds=commit_seconds,
     )
     _run(discover_voxceleb(root, layout, meta), config, json_output)
 
@@ -194,6 +210,7 @@ def folder(
     detector: str = DETECTOR,
     models_dir: Path | None = MODELS,
     upsample: int = UPSAMPLE,
+    detect_face_px: int = FACE_PX,
     cnn_fallback: bool = CNN,
     track: bool = TRACK,
     redetect_every: int = REDETECT,
@@ -208,21 +225,22 @@ def folder(
     from fercl_cli.sources.folders import discover_folder
 
     config = _common(
-        out,
-        fps,
-        size,
-        encoding,
-        workers,
-        shard,
-        limit_clips,
-        detector,
-        models_dir,
-        upsample,
-        cnn_fallback,
-        track,
-        redetect_every,
-        rule,
-        commit_seconds,
+        out=out,
+        fps=fps,
+        size=size,
+        encoding=encoding,
+        workers=workers,
+        shard=shard,
+        limit_clips=limit_clips,
+        detector=detector,
+        models_dir=models_dir,
+        upsample=upsample,
+        detect_face_px=detect_face_px,
+        cnn_fallback=cnn_fallback,
+        track=track,
+        redetect_every=redetect_every,
+        rule=rule,
+        commit_seconds=commit_seconds,
     )
     _run(discover_folder(root), config, json_output)
 

@@ -17,12 +17,16 @@ def make_backend(
     models_dir: str | os.PathLike | None = None,
     upsample: int = 1,
     cnn_fallback: bool = False,
+    face_px: int = 0,
 ) -> FaceBackend:
-    """A face backend by name (``dlib`` default, ``insightface`` with a user-supplied model folder)."""
+    """A face backend by name (``dlib`` default, ``insightface`` with a user-supplied model folder).
+    ``face_px``: dlib's fast detection on large frames (see :class:`~fercl_cli.faces.dlib_backend.DlibBackend`)."""
     if name == "dlib":
         from fercl_cli.faces.dlib_backend import DlibBackend
 
-        return DlibBackend(models_dir=models_dir, upsample=upsample, cnn_fallback=cnn_fallback)
+        return DlibBackend(
+            models_dir=models_dir, upsample=upsample, cnn_fallback=cnn_fallback, face_px=face_px
+        )
     if name == "insightface":
         from fercl_cli.faces.insightface_backend import InsightFaceBackend
 

@@ -62,8 +62,9 @@ class InsightFaceBackend:
             detector=detector,
         )
 
-    def detect(self, image: np.ndarray) -> list[Face]:
-        """All faces in ``image`` (uint8 [H, W, 3] RGB), highest score first."""
+    def detect(self, image: np.ndarray, face_width: float | None = None) -> list[Face]:
+        """All faces in ``image`` (uint8 [H, W, 3] RGB), highest score first. ``face_width`` is not
+        used: SCRFD already detects on a copy resized to its fixed input size."""
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         faces = [self._to_face(f, "insightface") for f in self._app.get(bgr)]
         return sorted(faces, key=lambda f: -f.score)

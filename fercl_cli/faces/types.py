@@ -39,8 +39,9 @@ class FaceBackend(Protocol):
 
     name: str
 
-    def detect(self, image: np.ndarray) -> list[Face]:
-        """All faces in ``image`` (uint8 [H, W, 3] RGB), best first."""
+    def detect(self, image: np.ndarray, face_width: float | None = None) -> list[Face]:
+        """All faces in ``image`` (uint8 [H, W, 3] RGB), best first. ``face_width``: the expected face
+        width in source px when known (a hint a backend may use to search faster, never to miss a face)."""
         ...
 
     def refit(self, image: np.ndarray, box: np.ndarray) -> Face:

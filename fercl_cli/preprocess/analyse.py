@@ -188,7 +188,7 @@ def analyse_clip(
                 else:
                     stats["redetections"] += 1
             if face is None:
-                faces = backend.detect(frame.image)
+                faces = backend.detect(frame.image, track.width if track is not None else None)
                 stats["detections"] += 1
                 if len(faces) > 1:
                     stats["several_faces"] += 1

@@ -40,6 +40,7 @@ class PreprocessConfig:
     detector: str = "dlib"
     models_dir: str | None = None
     upsample: int = 1
+    detect_face_px: int = 100
     cnn_fallback: bool = False
     track: bool = True
     redetect_every: int = 4
@@ -57,6 +58,7 @@ class PreprocessConfig:
             "size": self.size,
             "detector": self.detector,
             "upsample": self.upsample,
+            "detect_face_px": self.detect_face_px,
             "cnn_fallback": self.cnn_fallback,
             "track": self.track,
             "redetect_every": self.redetect_every,
@@ -124,7 +126,7 @@ def _init_worker(config: PreprocessConfig, parent_pid: int | None = None) -> Non
         die_with_parent(parent_pid)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER["backend"] = make_backend(
-        config.detector, config.models_dir, config.upsample, config.cnn_fallback
+        config.detector, config.models_dir, config.upsample, config.cnn_fallback, config.detect_face_px
     )
     _WORKER["analyse"] = AnalyseConfig(
         size=config.size,
@@ -151,7 +153,9 @@ def preprocess(
     clips = discovery.clips[index::count]
     if config.limit_clips is not None:
         clips = clips[: config.limit_clips]
-    make_backend(config.detector, config.models_dir, config.upsample, config.cnn_fallback)  # fail before work
+    make_backend(  # fail before work
+        config.detector, config.models_dir, config.upsample, config.cnn_fallback, config.detect_face_px
+    )
     start = time.perf_counter()
     writer = FaceStoreWriter(
         config.out,

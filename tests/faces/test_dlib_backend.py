@@ -76,3 +76,74 @@ def test_cnn_fallback_finds_the_face_hog_misses(grace_hopper):
     centre = cv2.transform(np.array([[[273.0, 232.0]]]), turn)[0, 0]
     x0, y0, x1, y1 = faces[0].box
     assert x0 < centre[0] < x1 and y0 < centre[1] < y1
+
+
+class _RecordingHog:
+    """Wraps dlib's HOG detector and records the size and upsampling of every image it searched."""
+
+    def __init__(self, hog) -> None:
+        self.hog, self.calls = hog, []
+
+    def run(self, image, upsample, threshold):
+        self.calls.append((image.shape[:2], upsample))
+        return self.hog.run(image, upsample, threshold)
+
+
+def _large_frame(photo: np.ndarray, height: int = 540, width: int = 960) -> np.ndarray:
+    import cv2
+
+    scale = height / photo.shape[0]
+    resized = cv2.resize(photo, (round(photo.shape[1] * scale), height), interpolation=cv2.INTER_CUBIC)
+    pad = width - resized.shape[1]
+    return cv2.copyMakeBorder(resized, 0, 0, pad // 2, pad - pad // 2, cv2.BORDER_REPLICATE)
+
+
+def test_fast_detection_searches_a_downscaled_copy_and_fits_landmarks_at_full_resolution(grace_hopper):
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    frame = _large_frame(grace_hopper)
+    full = DlibBackend().detect(frame)[0]
+    fast = DlibBackend(face_px=100)
+    fast._hog = _RecordingHog(fast._hog)
+    width = float(full.box[2] - full.box[0])
+    faces = fast.detect(frame, face_width=width)
+    assert len(faces) == 1 and faces[0].detector == "hog"
+    ((shape, upsample),) = fast._hog.calls
+    assert upsample == 0 and abs(shape[0] - 540 * 100 / width) <= 1, fast._hog.calls
+    error = np.linalg.norm(faces[0].landmarks - full.landmarks, axis=1).mean() / lm.inter_ocular(
+        full.landmarks
+    )
+    assert error < 0.05, error
+    assert abs((faces[0].box[2] - faces[0].box[0]) / width - 1) < 0.25
+
+
+def test_fast_detection_without_a_hint_assumes_a_third_of_the_frame(grace_hopper):
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    fast = DlibBackend(face_px=100)
+    fast._hog = _RecordingHog(fast._hog)
+    assert len(fast.detect(_large_frame(grace_hopper))) == 1
+    assert fast._hog.calls[0] == ((300, 533), 0), fast._hog.calls
+
+
+def test_fast_detection_falls_back_to_the_full_search_when_the_copy_shows_no_face(grace_hopper):
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    frame = _large_frame(grace_hopper)
+    fast = DlibBackend(face_px=100)
+    fast._hog = _RecordingHog(fast._hog)
+    faces = fast.detect(frame, face_width=2000.0)  # a wrong hint: the face shrinks below HOG's window
+    assert len(faces) == 1
+    assert [upsample for _, upsample in fast._hog.calls] == [0, 1]
+    assert fast._hog.calls[1][0] == (540, 960)
+
+
+def test_fast_detection_is_off_for_small_faces_and_checks_its_setting(grace_hopper):
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    fast = DlibBackend(face_px=100)
+    fast._hog = _RecordingHog(fast._hog)
+    fast.detect(grace_hopper, face_width=90.0)
+    assert fast._hog.calls == [(grace_hopper.shape[:2], 1)]
+    with pytest.raises(ValueError, match="at least 80"):
+        DlibBackend(face_px=40)

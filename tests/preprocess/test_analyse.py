@@ -154,3 +154,41 @@ def test_a_hand_over_the_face_makes_the_tracker_redetect_instead_of_storing_skin
     assert set(fully_covered) & set(unchecked.frame_number.tolist()), (
         "positive control: the old tracker stores skin"
     )
+
+
+def test_fast_detection_on_540p_frames_keeps_every_face_and_its_landmarks(
+    backend, moving_face_video, tmp_path
+):
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    def to_540p(number: int, rgb: np.ndarray) -> np.ndarray:
+        resized = cv2.resize(rgb, (480, 540), interpolation=cv2.INTER_CUBIC)
+        return cv2.copyMakeBorder(resized, 0, 0, 240, 240, cv2.BORDER_REPLICATE)
+
+    clip = _frames_clip(moving_face_video, tmp_path / "p540", to_540p)
+    config = AnalyseConfig(size=64, fps=Fraction(25), track=False)
+    full = analyse_clip(clip, backend, config)
+    fast_backend = DlibBackend(face_px=100)
+    searched = []
+    hog = fast_backend._hog
+
+    class Recording:
+        def run(self, image, upsample, threshold):
+            searched.append(image.shape[:2])
+            return hog.run(image, upsample, threshold)
+
+    fast_backend._hog = Recording()
+    fast = analyse_clip(clip, fast_backend, config)
+    assert fast.frame_number.tolist() == full.frame_number.tolist() == list(range(30))
+    assert len(searched) == 30 and max(h for h, _ in searched) < 400, searched  # not 540 (or 1080 upsampled)
+    up0 = analyse_clip(clip, DlibBackend(upsample=0), config)
+
+    def error(a, b):
+        return (
+            np.linalg.norm(a.source_landmarks - b.source_landmarks, axis=-1).mean(axis=1)
+            / inter_ocular(b.source_landmarks)
+        ).mean()
+
+    # HOG's box jitters with its pyramid level: landmarks move as much when dlib's own upsampling changes.
+    assert error(fast, full) < 1.5 * error(up0, full) + 0.005, (error(fast, full), error(up0, full))
+    assert error(fast, full) < 0.05
