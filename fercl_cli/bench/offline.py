@@ -1,7 +1,8 @@
 """``fercl bench swap|describe|evaluate``: the offline stages and the evaluation caches.
 
 - swap: swaps/s of ``fercl swap`` in one process, and the released way (landmarks detected on both
-  images of every pair before swapping) on the same pairs.
+  images of every pair before swapping) on the same pairs; the brow band bleached by the colour
+  correction, ``paper`` vs ``skin`` mode, on pairs of different identities.
 - describe: geometry descriptors/s (one thread), paper ResNet-18 descriptors/s on the CPU with a
   randomly initialised network of the same shape (weights saved to a file, as a user would pass).
 - evaluate: the same AffectNet evaluation run twice; the second reads the dataset and feature caches.
@@ -48,6 +49,7 @@ def bench_swap(store_path: str | Path, work: str | Path, pairs: int = 24) -> Ben
             swap_face(head, found_head[0].landmarks, face, found_face[0].landmarks)
             done += 1
     naive = pairs / (time.perf_counter() - start)
+    bleach = _bleach_rows(store, pairs=200)
     return BenchResult(
         name="swap",
         title="FaceSwap bank (fercl bench swap)",
@@ -61,6 +63,7 @@ def bench_swap(store_path: str | Path, work: str | Path, pairs: int = 24) -> Ben
             ),
             Row("swaps/s, detect landmarks on both images then swap (released way)", naive, "swaps/s"),
             Row("speed-up", summary.swaps_per_s / naive, "x"),
+            *bleach,
         ],
         settings={
             "store frames": store.n_frames,
@@ -70,6 +73,42 @@ def bench_swap(store_path: str | Path, work: str | Path, pairs: int = 24) -> Ben
         },
         notes=[f"the released way found faces in both images of {done} of {pairs} pairs."],
     )
+
+
+def _bleach_rows(store, pairs: int) -> list[Row]:  # noqa: ANN001 - FaceStore
+    """Bleached share of the brow band and share of swaps with white patches, per colour mode, on
+    ``pairs`` random (face, head) pairs of different identities from ``store``."""
+    from fercl_cli.swap.bleach import PATCHY, bleached_fraction
+    from fercl_cli.swap.face_swap import swap_face, swap_transform, warp_source
+
+    identity = store.clip_identity[store.column("clip")]
+    rng = np.random.default_rng(1)
+    drawn = rng.choice(store.n_frames, size=(4 * pairs, 2))
+    drawn = drawn[identity[drawn[:, 0]] != identity[drawn[:, 1]]][:pairs]
+    fractions: dict[str, list[float]] = {"paper": [], "skin": []}
+    seconds = dict.fromkeys(fractions, 0.0)
+    for face_row, head_row in drawn:
+        face, head = store.image(int(face_row)), store.image(int(head_row))
+        face_lm, head_lm = store.landmarks(int(face_row)), store.landmarks(int(head_row))
+        source = warp_source(face, swap_transform(head_lm, face_lm), head.shape[:2])
+        for mode in fractions:
+            began = time.perf_counter()
+            result = swap_face(head, head_lm, face, face_lm, colour=mode)
+            seconds[mode] += time.perf_counter() - began
+            fractions[mode].append(bleached_fraction(result.image, head, source, head_lm))
+    rows = []
+    for mode, values in fractions.items():
+        share = np.asarray(values)
+        rows += [
+            Row(f"brow band bleached, --colour {mode} (mean over swaps)", 100 * float(share.mean()), "%"),
+            Row(
+                f"swaps with white patches (> {100 * PATCHY:.0f} % of the band), --colour {mode}",
+                100 * float((share > PATCHY).mean()),
+                "%",
+            ),
+        ]
+    rows.append(Row("swap time, skin / paper colour correction", seconds["skin"] / seconds["paper"], "x"))
+    return rows
 
 
 def bench_describe(store_path: str | Path, work: str | Path) -> BenchResult:

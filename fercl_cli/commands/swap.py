@@ -19,13 +19,19 @@ def swap(
     feather: float = typer.Option(
         3.0, "--feather", help="Mask edge softening: Gaussian σ in pixels (0 = hard)."
     ),
+    colour: str = typer.Option(
+        "skin",
+        "--colour",
+        help="Colour correction: skin (skin-only local means, gain clamped to 1.6x) or paper (whole-image "
+        "blur ratio, which bleaches the brow band under dark brows, hats or a light fringe).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the donor draw (the bank is reproducible)."),
     workers: int = typer.Option(1, "--workers", help="Processes that read and swap."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Paste each chosen frame's inner face (eyes, brows, nose, mouth) onto heads of other identities.
 
-    Uses the stored landmarks (no detector runs): Procrustes alignment on the paper's points, hull masks with a feathered edge, colour correction. Interrupted runs resume from the last commit.
+    Uses the stored landmarks (no detector runs): Procrustes alignment on the paper's points, hull masks with a feathered edge, colour correction on skin. Interrupted runs resume from the last commit.
 
     Example: fercl swap faces.h5 --out swaps.h5 --per-frame 2 --workers 8
     """
@@ -36,7 +42,9 @@ def swap(
     progress = report.CountProgress("swap", enabled=not json_output)
     try:
         with disk_full_is_an_error(out):
-            summary = build_bank(store, out, per_frame, frames, feather, seed, workers, progress=progress)
+            summary = build_bank(
+                store, out, per_frame, frames, feather, seed, workers, colour=colour, progress=progress
+            )
     except KeyboardInterrupt:
         progress.stop()
         report.err_console.print(

@@ -53,6 +53,17 @@ def swap_transform(head_landmarks: np.ndarray, face_landmarks: np.ndarray) -> np
     return geometry.similarity_transform(face_landmarks[SWAP_ALIGN_POINTS], head_landmarks[SWAP_ALIGN_POINTS])
 
 
+def warp_source(face_img: np.ndarray, matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """uint8 [H, W, 3]: the expression source warped by ``matrix`` (:func:`swap_transform`) into a head
+    of ``shape`` (H, W), borders reflected."""
+    import cv2
+
+    height, width = shape
+    return cv2.warpAffine(
+        face_img, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+
+
 def swap_face(
     head_img: np.ndarray,
     head_lm: np.ndarray,
@@ -60,6 +71,7 @@ def swap_face(
     face_lm: np.ndarray,
     feather_px: float = DEFAULT_FEATHER_PX,
     blur_fraction: float = BLUR_FRACTION,
+    colour: str = "skin",
 ) -> SwapResult:
     """Paste the inner face (eyes, brows, nose, mouth) of ``face_img`` onto ``head_img``.
 
@@ -70,24 +82,21 @@ def swap_face(
         face_lm: float [68, 2] landmarks of the source, source pixels.
         feather_px: standard deviation (pixels) of the Gaussian that softens the mask edge; 0 = hard.
         blur_fraction: colour-correction Gaussian σ as a fraction of the head's inter-ocular distance.
+        colour: colour-correction mode, ``skin`` or ``paper`` (see :mod:`fercl_cli.swap.colour`).
 
     Returns:
         :class:`SwapResult` in the head's frame. The mask is the union of the head's and the warped
         source's hull masks; the blend is computed in float32 and clipped to [0, 255] before uint8.
     """
-    import cv2
-
     head_img, head_lm = _check(head_img, head_lm, "head")
     face_img, face_lm = _check(face_img, face_lm, "face")
     height, width = head_img.shape[:2]
     matrix = swap_transform(head_lm, face_lm)
-    warped = cv2.warpAffine(
-        face_img, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-    )
+    warped = warp_source(face_img, matrix, (height, width))
     face_in_head = geometry.apply(matrix, face_lm)
     hard = np.maximum(hull_mask((height, width), head_lm), hull_mask((height, width), face_in_head))
     mask = feather(hard, feather_px)
-    corrected = correct_colours(head_img, warped, head_lm, blur_fraction)
+    corrected = correct_colours(head_img, warped, head_lm, face_in_head, blur_fraction, colour)
     head = head_img.astype(np.float32)
     blended = head + (corrected - head) * mask[..., None]
     image = np.clip(np.rint(blended), 0, 255).astype(np.uint8)

@@ -14,7 +14,7 @@ import numpy as np
 from fercl_cli.errors import FerclError
 from fercl_cli.space import require_free
 from fercl_cli.swap.bank import STATUS_LABELS, SWAPPED, SwapBankWriter
-from fercl_cli.swap.colour import BLUR_FRACTION
+from fercl_cli.swap.colour import BLUR_FRACTION, COLOUR_MODES
 from fercl_cli.swap.face_swap import DEFAULT_FEATHER_PX, swap_face
 from fercl_cli.swap.plan import SwapPlan, choose_sources, parse_frames, plan_swaps
 from fercl_cli.workers import die_with_parent
@@ -64,13 +64,15 @@ def _init_worker(store_path: str, parent_pid: int) -> None:
     _worker_store = FaceStore(store_path)
 
 
-def _worker_batch(job: tuple[np.ndarray, np.ndarray, float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _worker_batch(job: tuple[np.ndarray, np.ndarray, float, float, str]) -> tuple[np.ndarray, np.ndarray]:
     return _swap_batch(_worker_store, job)
 
 
-def _swap_batch(store, job: tuple[np.ndarray, np.ndarray, float, float]) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - FaceStore
+def _swap_batch(
+    store, job: tuple[np.ndarray, np.ndarray, float, float, str]
+) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - FaceStore
     """Swaps of one batch: (images uint8 [m, S, S, 3], landmarks float32 [m, 68, 2]) in plan order."""
-    sources, donors, feather_px, blur_fraction = job
+    sources, donors, feather_px, blur_fraction, colour = job
     size = store.crop_size
     m = donors.size
     images = np.empty((m, size, size, 3), np.uint8)
@@ -84,16 +86,23 @@ def _swap_batch(store, job: tuple[np.ndarray, np.ndarray, float, float]) -> tupl
     per = donors.shape[1]
     for j, d in enumerate(inverse):
         i = j // per
-        result = swap_face(head_img[d], head_lm[d], face_img[i], face_lm[i], feather_px, blur_fraction)
+        result = swap_face(
+            head_img[d], head_lm[d], face_img[i], face_lm[i], feather_px, blur_fraction, colour
+        )
         images[j], landmarks[j] = result.image, result.landmarks
     return images, landmarks
 
 
-def _jobs(plan: SwapPlan, start: int, feather_px: float, blur_fraction: float) -> Iterator[tuple]:
+def _jobs(
+    plan: SwapPlan, start: int, feather_px: float, blur_fraction: float, colour: str
+) -> Iterator[tuple]:
     for lo in range(start, len(plan.sources), BATCH_SOURCES):
         rows = slice(lo, lo + BATCH_SOURCES)
         swapped = plan.status[rows] == SWAPPED
-        yield (plan.sources[rows][swapped], plan.donors[rows][swapped], feather_px, blur_fraction), rows
+        yield (
+            (plan.sources[rows][swapped], plan.donors[rows][swapped], feather_px, blur_fraction, colour),
+            rows,
+        )
 
 
 def _results(store, jobs: list, workers: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # noqa: ANN001
@@ -123,6 +132,7 @@ def build_bank(
     seed: int = 0,
     workers: int = 1,
     blur_fraction: float = BLUR_FRACTION,
+    colour: str = "skin",
     progress: Callable[[int, int], None] | None = None,
 ) -> SwapSummary:
     """Make (or resume) the swap bank ``out`` from the face store ``store_path``.
@@ -133,6 +143,7 @@ def build_bank(
         per_frame: K swaps per source frame, each onto a head of another identity.
         frames: ``"all"`` or ``"sampled:N"`` (N frames per clip, evenly spread).
         feather_px: mask feathering σ in pixels; blur_fraction: colour-correction σ / inter-ocular.
+        colour: colour-correction mode, ``skin`` (default) or ``paper`` (see :mod:`fercl_cli.swap.colour`).
         seed: seed of the donor draw (the plan is reproducible).
         workers: processes that read and swap (1 = in this process).
         progress: called as ``progress(sources_done, sources_total)`` after each batch.
@@ -147,6 +158,8 @@ def build_bank(
         raise FerclError(f"--feather {feather_px}: the feathering width must be >= 0 pixels")
     if workers < 1:
         raise FerclError(f"--workers {workers}: use at least 1")
+    if colour not in COLOUR_MODES:
+        raise FerclError(f"--colour {colour}: choose one of {', '.join(COLOUR_MODES)}")
     per_clip = parse_frames(frames)
     store = FaceStore(store_path)
     if store.n_frames == 0:
@@ -167,6 +180,7 @@ def build_bank(
         "frames": frames,
         "feather_px": feather_px,
         "blur_fraction": blur_fraction,
+        "colour": colour,
         "seed": seed,
     }
     began = time.perf_counter()
@@ -184,7 +198,7 @@ def build_bank(
         summary = SwapSummary(out=str(out), planned_sources=len(plan.sources), resumed_sources=done)
         if progress is not None:
             progress(done, len(plan.sources))
-        batches = list(_jobs(plan, done, feather_px, blur_fraction))
+        batches = list(_jobs(plan, done, feather_px, blur_fraction, colour))
         results = _results(store, [job for job, _ in batches], workers)
         committed_at = time.monotonic()
         for (_, rows), (images, result_landmarks) in zip(batches, results, strict=True):

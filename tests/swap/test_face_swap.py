@@ -84,8 +84,8 @@ def test_bright_images_saturate_instead_of_wrapping_around():
     warped = cv2.warpAffine(
         dim_face, swap_transform(head_lm, face_lm), head.shape[1::-1], borderMode=cv2.BORDER_REFLECT
     )
-    corrected = correct_colours(bright_head, warped, head_lm)
-    result = swap_face(bright_head, head_lm, dim_face, face_lm)
+    corrected = correct_colours(bright_head, warped, head_lm, mode="paper")  # unclamped gain
+    result = swap_face(bright_head, head_lm, dim_face, face_lm, colour="paper")
     inside = result.mask > 0.999
     assert (corrected[inside] > 256).sum() > 20  # the overflow really happens inside the face
     np.testing.assert_allclose(result.image[inside], np.clip(corrected[inside], 0, 255), atol=1.0)
