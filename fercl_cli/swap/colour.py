@@ -3,10 +3,12 @@
 Two modes. ``paper``: ``face · blur(head) / blur(face)``, channel by channel, as the paper describes.
 ``skin`` (default): the same ratio of local means, but each mean is taken over the image's own skin only
 (normalised convolution: ``blur(image · w) / blur(w)`` with ``w`` the face hull minus brows, eyes and
-mouth), and the gain is clamped to ``[1/MAX_GAIN, MAX_GAIN]``. In ``paper`` mode the blur near the brows
-averages in the donor's dark brows, hat or hair and the head's light fringe or forehead, and the gain
-there bleaches the band between brows and eyes white (measured in docs/swap-describe.md); skin means
-only carry skin tone and lighting, and the clamp bounds what is left.
+mouth), the gain is clamped to ``[1/MAX_GAIN, MAX_GAIN]``, and brightening stops at ``HIGHLIGHT`` × the
+head's local skin mean (a pixel is never brightened past the head's own skin level; pixels already that
+bright in the face are kept). In ``paper`` mode the blur near the brows averages in the donor's dark
+brows, hat or hair and the head's light fringe or forehead, and the gain there bleaches the band between
+brows and eyes white; skin means only carry skin tone and lighting, and the two limits bound what is
+left (measured in docs/swap-describe.md).
 
 fercl reads the paper's "Gaussian of 0.6 × inter-ocular distance" as the Gaussian's standard deviation.
 The released code passed that length to OpenCV as the kernel *size* (σ ≈ 0.09 × inter-ocular), which is
@@ -23,6 +25,7 @@ from fercl_cli.faces.landmarks import LEFT_BROW, LEFT_EYE, MOUTH, RIGHT_BROW, RI
 BLUR_FRACTION = 0.6
 COLOUR_MODES = ("skin", "paper")
 MAX_GAIN = 1.6
+HIGHLIGHT = 1.1  # chosen on the sample's swaps (docs/swap-describe.md): 1.2 left 3x more bleached swaps
 # Brows, eyes and mouth are cut out of the skin with this margin (fraction of the inter-ocular distance).
 _FEATURE_MARGIN = 0.1
 # The blur runs on a copy shrunk so that σ is about this many pixels: the result is a smooth field, so
@@ -97,7 +100,7 @@ def correct_colours(
         head_landmarks: float [68, 2] in head pixels (sets the blur width, and the head's skin).
         face_landmarks: float [68, 2] of the warped face in head pixels (its skin; ``skin`` mode only).
         fraction: Gaussian σ as a fraction of the head's inter-ocular distance (0.6).
-        mode: ``skin`` (skin-only means, clamped gain) or ``paper`` (whole-image means).
+        mode: ``skin`` (skin-only means, clamped gain, highlight limit) or ``paper`` (whole-image means).
 
     Returns:
         float32 [H, W, 3], not clipped (values may exceed 255; the caller clips before uint8).
@@ -113,4 +116,4 @@ def correct_colours(
     head_mean = local_mean(head, skin_weights(head.shape[:2], head_landmarks), sigma)
     face_mean = local_mean(face, skin_weights(face.shape[:2], face_landmarks), sigma)
     gain = np.clip(head_mean / np.maximum(face_mean, 1.0), 1 / MAX_GAIN, MAX_GAIN)
-    return face * gain
+    return np.minimum(face * gain, np.maximum(face, HIGHLIGHT * head_mean))

@@ -7,7 +7,7 @@ import pytest
 
 from fercl_cli.faces.landmarks import inter_ocular
 from fercl_cli.swap.bleach import PATCHY, bleached_fraction, brow_band
-from fercl_cli.swap.colour import MAX_GAIN, correct_colours, local_mean, skin_weights
+from fercl_cli.swap.colour import HIGHLIGHT, MAX_GAIN, correct_colours, local_mean, skin_weights
 from fercl_cli.swap.face_swap import swap_face, swap_transform, warp_source
 
 from .photos import aligned
@@ -96,7 +96,18 @@ def test_skin_gain_is_clamped():
     corrected = correct_colours(bright, source, head_lm, source_lm)
     gain = corrected / np.maximum(source.astype(np.float32), 1)
     assert gain[source > 10].max() <= MAX_GAIN + 1e-4
+
+
+def test_skin_correction_never_brightens_past_the_heads_skin_level():
+    (_, lm), _ = aligned()
+    head = np.full((128, 128, 3), 150, np.uint8)
+    face = np.full((128, 128, 3), 100, np.uint8)
+    x, y = np.round((lm[2] + lm[31]) / 2).astype(int)  # a cheek highlight in the face
+    face[y - 2 : y + 3, x - 2 : x + 3] = 140
+    corrected = correct_colours(head, face, lm, lm)
+    np.testing.assert_allclose(corrected[y, x], HIGHLIGHT * 150, atol=1.0)  # not 140 × 1.5 = 210
+    np.testing.assert_allclose(corrected[y + 10, x + 10], 150, atol=1.0)  # plain skin: the head's level
     with pytest.raises(ValueError, match="landmarks"):
-        correct_colours(bright, source, head_lm)
+        correct_colours(head, face, lm)
     with pytest.raises(ValueError, match="colour mode"):
-        correct_colours(bright, source, head_lm, source_lm, mode="lab")
+        correct_colours(head, face, lm, lm, mode="lab")
