@@ -195,7 +195,8 @@ def _torchvision(spec: str, arch: str | None) -> Backbone:
     found = infer_resnet_arch(state) if isinstance(state, Mapping) else None
     if found is None:
         raise FerclError(
-            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); pass {what}"
+            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); pass {what}; "
+            f"another library's checkpoint: pass its path without {prefix}"
         )
     if arch is not None and arch != found:
         raise FerclError(

@@ -280,5 +280,9 @@ def export_backbone(
         "torch_version": torch.__version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    path = write_text_atomic(sidecar_path(out), json.dumps(sidecar, indent=2) + "\n")
+    try:
+        path = write_text_atomic(sidecar_path(out), json.dumps(sidecar, indent=2) + "\n")
+    except FerclError:  # a full disk: no export without its sidecar
+        out.unlink(missing_ok=True)
+        raise
     return {**sidecar, "sidecar": str(path)}
