@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fercl_cli.errors import FerclError
+from fercl_cli.evaluate.foreign import find_backbone
 from fercl_cli.evaluate.resnet_names import infer_resnet_arch, strip_wrappers, without_fc
 from fercl_cli.safe_load import load_tensors
 from fercl_cli.train.model import ARCHS
@@ -158,8 +159,6 @@ def _fercl(spec: str, file: Path, payload: dict[str, Any], arch: str | None) -> 
 
 def _imported(spec: str, file: Path, payload: Any, arch: str | None) -> Backbone:  # noqa: ANN401
     """The backbone of a foreign checkpoint or plain state dict (:func:`.foreign.find_backbone`)."""
-    from fercl_cli.evaluate.foreign import find_backbone
-
     found = find_backbone(payload, file)
     if arch is not None and arch != found.arch:
         raise FerclError(
