@@ -25,6 +25,7 @@ COMMANDS: list[str] = [
     "evaluate",
     "report",
     "checkpoint",
+    "export",
     "bench",
 ]
 

@@ -22,7 +22,8 @@ def load_tensors(path: str | Path, noun: str, fix: str) -> Any:  # noqa: ANN401 
 
     ``noun`` names what was expected (``"fercl checkpoint"``) and ``fix`` says what to pass instead, for
     the error of an unreadable file. A file holding other pickled objects is refused without running them;
-    the message says how a trusted old fercl checkpoint is converted.
+    the message says how a trusted old fercl checkpoint is converted, and what to do with another
+    library's.
     """
     import torch
 
@@ -35,6 +36,7 @@ def load_tensors(path: str | Path, noun: str, fix: str) -> Any:  # noqa: ANN401 
             raise FerclError(
                 f"{path}: refused, it holds a pickled Python object ({name}) beyond tensors and plain values, "
                 "which could run code; if it is a checkpoint of an older fercl that you trust, convert it with "
-                f"'fercl checkpoint convert {path} NEW.pt --trust'"
+                f"'fercl checkpoint convert {path} NEW.pt --trust'; another library's checkpoint that you trust: "
+                "save its state dict alone with torch.save and pass that file (docs/troubleshooting.md)"
             ) from None
         raise FerclError(f"{path}: not a readable {noun} ({type(exc).__name__}); {fix}") from None

@@ -174,6 +174,17 @@ def test_evaluate_cache_and_sample_fail_cleanly(disk, sample_dir):
     assert fercl(*sample, "--eval-identities", "2").returncode == 0
 
 
+def test_export_checks_space_and_keeps_no_partial_file(disk):
+    out = disk.root / "exports" / "face.pth"
+    args = ["export", "random", "--arch", "resnet18", "--format", "torchvision", "--out", out]
+    disk.fill(1_000_000)  # the resnet18 backbone needs about 45 MB
+    assert "face.pth needs about" in assert_clean_refusal(fercl(*args), disk)
+    assert not out.exists()
+    disk.free_up()
+    assert fercl(*args).returncode == 0
+    assert out.exists() and out.with_name("face.pth.json").exists()
+
+
 def test_a_plain_hdf5_file_on_a_full_disk_raises_instead_of_crashing(disk):
     target = disk.root / "cache.h5"
     disk.fill(20_000)

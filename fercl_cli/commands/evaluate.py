@@ -123,8 +123,9 @@ def evaluate(
     checkpoint: str = typer.Option(
         ...,
         "--checkpoint",
-        help="fercl checkpoint file or run directory; torchvision:PATH (any torchvision ResNet-18/50 state dict, "
-        "e.g. ImageNet weights; imagenet:PATH is the older name); random (needs --arch).",
+        help="fercl checkpoint file or run directory; another library's ResNet-18/50 checkpoint (solo-learn, "
+        "lightly, SimCLR, MoCo, a torchvision state dict; docs/export.md); torchvision:PATH (any torchvision "
+        "ResNet-18/50 state dict, e.g. ImageNet weights; imagenet:PATH is the older name); random (needs --arch).",
     ),
     data: Path | None = typer.Option(
         None,

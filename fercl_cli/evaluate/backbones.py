@@ -1,6 +1,7 @@
 """The backbone an evaluation runs on, from ``--checkpoint``: a fercl pretraining checkpoint, a torchvision
 ResNet state dict (``torchvision:PATH``, e.g. the supervised ImageNet baseline; ``imagenet:PATH`` is the
-older name) or ``random`` (the random-init floor, of the ``--arch`` asked for).
+older name), another library's checkpoint (solo-learn, lightly, SimCLR, MoCo: :mod:`.foreign`) or
+``random`` (the random-init floor, of the ``--arch`` asked for).
 
 Every backbone is a torchvision ResNet without ``fc``: images float [B, 3, H, W] (ImageNet-normalised)
 → pooled features float [B, F] (F = 512 for resnet18, 2048 for resnet50). Nothing is ever downloaded.
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from fercl_cli.errors import FerclError
+from fercl_cli.evaluate.foreign import find_backbone
+from fercl_cli.evaluate.resnet_names import infer_resnet_arch, strip_wrappers, without_fc
 from fercl_cli.safe_load import load_tensors
 from fercl_cli.train.model import ARCHS
 
@@ -22,7 +25,10 @@ TORCHVISION_PREFIX = "torchvision:"
 WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
 """``torchvision:PATH`` loads any torchvision ResNet state dict; ``imagenet:`` is its older name."""
 RANDOM = "random"
-_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+_WHAT = (
+    "pass a fercl run directory or checkpoint, or a torchvision, solo-learn, lightly, SimCLR or MoCo "
+    "ResNet-18/50 checkpoint"
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,8 @@ class Backbone:
         module: ``torch.nn.Module`` mapping images [B, 3, H, W] to features [B, F], on the CPU, eval mode.
         arch: ``resnet18`` or ``resnet50``.
         feature_dim: F.
-        kind: ``fercl``, ``torchvision`` or ``random``.
+        kind: ``fercl``, ``torchvision`` (a plain torchvision state dict), ``imported`` (another
+            library's checkpoint) or ``random``.
         spec: what ``--checkpoint`` said.
         path: the weights file read (None for ``random``).
         hash: ``sha256:<hex>`` of that file, or ``random:<arch>:<seed>``.
@@ -74,49 +81,12 @@ def file_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _strip_wrappers(state: Mapping[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in state.items():
-        name = str(key)
-        while name.startswith(_WRAPPER_PREFIXES):
-            name = name.split(".", 1)[1]
-        out[name] = value
-    return out
-
-
-def _reference_shapes(arch: str) -> dict[str, tuple[int, ...]]:
-    """Parameter and buffer shapes of ``arch`` without ``fc`` (built on the meta device: no memory, instant)."""
-    import torch
-
-    from fercl_cli.train.model import build_backbone
-
-    with torch.device("meta"):
-        backbone, _ = build_backbone(arch)
-    return {name: tuple(tensor.shape) for name, tensor in backbone.state_dict().items()}
-
-
-def infer_resnet_arch(state: Mapping[str, Any]) -> str | None:
-    """The architecture (``resnet18`` | ``resnet50``) whose keys and shapes ``state`` matches, ``fc.*`` and
-    DDP/compile prefixes ignored; None when it matches neither."""
-    import torch
-
-    state = {k: v for k, v in _strip_wrappers(state).items() if not k.startswith("fc.")}
-    if not all(isinstance(v, torch.Tensor) for v in state.values()):
-        return None
-    shapes = {name: tuple(tensor.shape) for name, tensor in state.items()}
-    for arch in ARCHS:
-        if shapes == _reference_shapes(arch):
-            return arch
-    return None
-
-
 def _load_backbone(arch: str, state: Mapping[str, Any], where: Path):  # noqa: ANN202 - torch module
     from fercl_cli.train.model import build_backbone
 
     backbone, _ = build_backbone(arch)
-    state = {k: v for k, v in _strip_wrappers(state).items() if not k.startswith("fc.")}
     try:
-        backbone.load_state_dict(state, strict=True)
+        backbone.load_state_dict(without_fc(strip_wrappers(state)), strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
         raise FerclError(f"{where}: the weights do not fit a {arch} backbone ({first})") from None
@@ -128,18 +98,27 @@ def _check_arch(arch: str | None) -> None:
         raise FerclError(f"--arch must be one of {', '.join(ARCHS)}, got {arch!r}")
 
 
-def _fercl(spec: str, arch: str | None) -> Backbone:
+def _file(spec: str, arch: str | None) -> Backbone:
+    """A fercl run directory or checkpoint, or any other file: a foreign checkpoint or state dict."""
     from fercl_cli.train import checkpoint
     from fercl_cli.train.checkpoint import LAST
 
     path = Path(spec)
     if not path.exists():
         raise FerclError(
-            f"{path}: checkpoint not found; pass a fercl run directory or checkpoint file, "
+            f"{path}: checkpoint not found; pass a fercl run directory or checkpoint file, another "
+            "library's ResNet checkpoint (solo-learn, lightly, SimCLR, MoCo, torchvision), "
             "torchvision:PATH for torchvision ResNet weights (e.g. ImageNet), or 'random'"
         )
-    payload = checkpoint.load(path)
-    file = path / LAST if path.is_dir() else path
+    if path.is_dir():
+        return _fercl(spec, path / LAST, checkpoint.load(path), arch)
+    payload = load_tensors(path, "checkpoint or weights file", _WHAT)
+    if checkpoint.is_checkpoint(payload):
+        return _fercl(spec, path, checkpoint.check(path, payload), arch)
+    return _imported(spec, path, payload, arch)
+
+
+def _fercl(spec: str, file: Path, payload: dict[str, Any], arch: str | None) -> Backbone:
     config = payload["config"] if isinstance(payload["config"], dict) else {}
     model_state = payload["model"]
     if not isinstance(model_state, Mapping):
@@ -148,7 +127,7 @@ def _fercl(spec: str, arch: str | None) -> Backbone:
         )
     state = {
         k.split("backbone.", 1)[1]: v
-        for k, v in _strip_wrappers(model_state).items()
+        for k, v in strip_wrappers(model_state).items()
         if k.startswith("backbone.")
     }
     if not state:
@@ -178,6 +157,27 @@ def _fercl(spec: str, arch: str | None) -> Backbone:
     )
 
 
+def _imported(spec: str, file: Path, payload: Any, arch: str | None) -> Backbone:  # noqa: ANN401
+    """The backbone of a foreign checkpoint or plain state dict (:func:`.foreign.find_backbone`)."""
+    found = find_backbone(payload, file)
+    if arch is not None and arch != found.arch:
+        raise FerclError(
+            f"{file}: the weights are a {found.arch}, not the {arch} asked for with --arch; "
+            f"drop --arch or pass {arch} weights"
+        )
+    plain = found.where == "the file" and not found.prefix and not found.sequential
+    return Backbone(
+        module=_load_backbone(found.arch, found.state, file),
+        arch=found.arch,
+        feature_dim=ARCHS[found.arch],
+        kind="torchvision" if plain else "imported",
+        spec=spec,
+        path=file,
+        hash=file_sha256(file),
+        description=f"{found.arch} weights {file} ({found.describe()})",
+    )
+
+
 def _torchvision(spec: str, arch: str | None) -> Backbone:
     prefix = next(p for p in WEIGHTS_PREFIXES if spec.startswith(p))
     text = spec[len(prefix) :]
@@ -194,7 +194,8 @@ def _torchvision(spec: str, arch: str | None) -> Backbone:
     found = infer_resnet_arch(state) if isinstance(state, Mapping) else None
     if found is None:
         raise FerclError(
-            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); pass {what}"
+            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); pass {what}; "
+            f"another library's checkpoint: pass its path without {prefix}"
         )
     if arch is not None and arch != found:
         raise FerclError(
@@ -242,10 +243,10 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
     """The backbone ``spec`` names.
 
     Args:
-        spec: a fercl checkpoint file or run directory (its ``last.pt``), ``torchvision:PATH`` (or
-            ``imagenet:PATH``: a torchvision ResNet-18/50 state dict; the architecture is read from its
-            keys and shapes), or
-            ``random``.
+        spec: a fercl checkpoint file or run directory (its ``last.pt``), another library's checkpoint
+            file (:mod:`.foreign`: solo-learn, lightly, SimCLR, MoCo or a plain torchvision state dict),
+            ``torchvision:PATH`` (or ``imagenet:PATH``: a torchvision ResNet-18/50 state dict), or
+            ``random``. The architecture of a file is read from its keys and shapes.
         arch: the architecture expected; a checkpoint of another one is an error. ``random`` needs it:
             the architecture built.
         seed: initialisation seed of ``random``.
@@ -258,4 +259,4 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
         return _random(arch, seed)
     if spec.startswith(WEIGHTS_PREFIXES):
         return _torchvision(spec, arch)
-    return _fercl(spec, arch)
+    return _file(spec, arch)

@@ -28,6 +28,16 @@ def stored_size(input_size: int) -> int:
     return round(input_size * STORED_SIZE / INPUT_SIZE)
 
 
+def network_input_size(trained: object, requested: int | None) -> tuple[int, str]:
+    """The network input side and why: ``requested`` (``--size``), else ``trained`` (the ``size`` in a fercl
+    checkpoint's config) when it is a usable size, else :data:`INPUT_SIZE`."""
+    if requested is not None:
+        return requested, "--size"
+    if isinstance(trained, int) and trained >= 16:
+        return trained, "the size the checkpoint was trained at"
+    return INPUT_SIZE, "the default"
+
+
 def preprocessing_note(stored: int, input_size: int) -> str:
     """The line the output prints about what the network sees."""
     return (

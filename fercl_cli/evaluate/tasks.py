@@ -30,8 +30,8 @@ from fercl_cli.evaluate import cache, results
 from fercl_cli.evaluate.backbones import Backbone, resolve_backbone
 from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec
 from fercl_cli.evaluate.features import (
-    INPUT_SIZE,
     extract_features,
+    network_input_size,
     precision_name,
     preprocessing_note,
     resolve_device,
@@ -227,14 +227,10 @@ def _task_title(request: EvaluateRequest) -> str:
 
 def _with_input_size(request: EvaluateRequest, backbone: Backbone) -> tuple[EvaluateRequest, str]:
     """``request`` with its input size settled (``--size``, else the size a fercl checkpoint was trained
-    at, else :data:`INPUT_SIZE`) and a note saying which, with the architecture used."""
-    trained = backbone.config.get("size")
-    if request.input_size is not None:
-        size, why = request.input_size, "--size"
-    elif isinstance(trained, int) and trained >= 16:
-        size, why = trained, "the size the checkpoint was trained at; --size changes it"
-    else:
-        size, why = INPUT_SIZE, "the default; --size changes it"
+    at, else fercl's default) and a note saying which, with the architecture used."""
+    size, why = network_input_size(backbone.config.get("size"), request.input_size)
+    if request.input_size is None:
+        why += "; --size changes it"
     arch = "read from the weights" if backbone.kind != "random" else "--arch"
     note = f"network input {size} px ({why}); architecture {backbone.arch} ({arch})"
     return replace(request, input_size=size), note

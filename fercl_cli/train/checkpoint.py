@@ -103,6 +103,25 @@ def save(path: str | Path, payload: dict[str, Any]) -> Path:
     return path
 
 
+def is_checkpoint(payload: object) -> bool:
+    """Whether what a torch file held is shaped like a fercl pretraining checkpoint (``model`` and
+    ``config`` entries), of any format."""
+    return isinstance(payload, dict) and "model" in payload and "config" in payload
+
+
+def check(path: Path, payload: object) -> dict[str, Any]:
+    """``payload`` (read safely from ``path``) if it is a fercl checkpoint of format 2 or later; else a
+    clear error (foreign file, or an older format with the command that converts it)."""
+    if not is_checkpoint(payload):
+        raise FerclError(f"{path} is not a fercl pretraining checkpoint (no 'model'/'config' entries)")
+    if payload.get("format", 1) < FORMAT:
+        raise FerclError(
+            f"{path}: checkpoint format {payload.get('format', 1)} of an older fercl; convert it with "
+            f"'fercl checkpoint convert {path} NEW.pt --trust' if you trust its source"
+        )
+    return payload
+
+
 def load(path: str | Path) -> dict[str, Any]:
     """A checkpoint written by :func:`save` (CPU tensors), read with ``weights_only=True``; a clear error
     for missing, foreign, unsafe or pre-format-2 files."""
@@ -112,11 +131,4 @@ def load(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FerclError(f"no checkpoint at {path}; pass a fercl run directory or a .pt file it wrote")
     payload = load_tensors(path, "fercl checkpoint", "pass a fercl run directory or a .pt file it wrote")
-    if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
-        raise FerclError(f"{path} is not a fercl pretraining checkpoint (no 'model'/'config' entries)")
-    if payload.get("format", 1) < FORMAT:
-        raise FerclError(
-            f"{path}: checkpoint format {payload.get('format', 1)} of an older fercl; convert it with "
-            f"'fercl checkpoint convert {path} NEW.pt --trust' if you trust its source"
-        )
-    return payload
+    return check(path, payload)
