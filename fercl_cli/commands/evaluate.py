@@ -125,7 +125,9 @@ def evaluate(
         "--checkpoint",
         help="fercl checkpoint file or run directory; another library's ResNet-18/50 checkpoint (solo-learn, "
         "lightly, SimCLR, MoCo, a torchvision state dict; docs/export.md); torchvision:PATH (any torchvision "
-        "ResNet-18/50 state dict, e.g. ImageNet weights; imagenet:PATH is the older name); random (needs --arch).",
+        "ResNet-18/50 state dict, e.g. ImageNet weights; imagenet:PATH is the older name); random (needs --arch: "
+        "the floor, BatchNorm statistics calibrated on the training split's unlabelled images); random-raw "
+        "(BatchNorm statistics as initialised).",
     ),
     data: Path | None = typer.Option(
         None,
@@ -147,7 +149,7 @@ def evaluate(
     arch: str | None = typer.Option(
         None,
         "--arch",
-        help="resnet18 | resnet50: expected architecture (read from the weights otherwise); for 'random' "
+        help="resnet18 | resnet50: expected architecture (read from the weights otherwise); for random/random-raw "
         "the one built (required: the architecture of the runs it is the floor for).",
     ),
     size: int | None = typer.Option(

@@ -25,6 +25,9 @@ TORCHVISION_PREFIX = "torchvision:"
 WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
 """``torchvision:PATH`` loads any torchvision ResNet state dict; ``imagenet:`` is its older name."""
 RANDOM = "random"
+RANDOM_RAW = "random-raw"
+"""``random``: the floor, BatchNorm statistics calibrated on the evaluation's training images
+(:mod:`.calibrate`); ``random-raw``: the same network with its initial statistics (mean 0, variance 1)."""
 _WHAT = (
     "pass a fercl run directory or checkpoint, or a torchvision, solo-learn, lightly, SimCLR or MoCo "
     "ResNet-18/50 checkpoint"
@@ -46,6 +49,8 @@ class Backbone:
         hash: ``sha256:<hex>`` of that file, or ``random:<arch>:<seed>``.
         description: one line for the output.
         config: the pretraining configuration stored in a fercl checkpoint (empty otherwise).
+        bn_calibration: for ``random``: how its BatchNorm statistics were calibrated (filled in by the
+            evaluation that calibrates them); None when they are used as stored or initialised.
     """
 
     module: Any
@@ -57,6 +62,7 @@ class Backbone:
     hash: str
     description: str
     config: dict[str, Any] = field(default_factory=dict)
+    bn_calibration: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Everything but the module, JSON-ready."""
@@ -69,6 +75,7 @@ class Backbone:
             "hash": self.hash,
             "description": self.description,
             "config": self.config,
+            "bn_calibration": self.bn_calibration,
         }
 
 
@@ -214,28 +221,44 @@ def _torchvision(spec: str, arch: str | None) -> Backbone:
     )
 
 
-def _random(arch: str | None, seed: int) -> Backbone:
+def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     import torch
 
     from fercl_cli.train.model import build_backbone
 
     if arch is None:
         raise FerclError(
-            "--checkpoint random needs --arch resnet18 or resnet50: the architecture of the runs it is the "
+            f"--checkpoint {RANDOM if calibrate else RANDOM_RAW} needs --arch resnet18 or resnet50: the architecture of the runs it is the "
             "floor for (a resnet50 floor under a resnet18 run would not be the same network)"
         )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module, feature_dim = build_backbone(arch)
+    if calibrate:
+        from fercl_cli.evaluate.calibrate import BN_IMAGES
+
+        return Backbone(
+            module=module.eval(),
+            arch=arch,
+            feature_dim=feature_dim,
+            kind="random",
+            spec=RANDOM,
+            path=None,
+            hash=f"random-bn{BN_IMAGES}:{arch}:{seed}",
+            description=f"randomly initialised {arch} (seed {seed}), BatchNorm statistics calibrated on the "
+            "evaluation's training images: the floor any pretraining must beat",
+            bn_calibration={"images_at_most": BN_IMAGES, "split": "train"},
+        )
     return Backbone(
         module=module.eval(),
         arch=arch,
         feature_dim=feature_dim,
         kind="random",
-        spec=RANDOM,
+        spec=RANDOM_RAW,
         path=None,
         hash=f"random:{arch}:{seed}",
-        description=f"randomly initialised {arch} (seed {seed}): the floor any pretraining must beat",
+        description=f"randomly initialised {arch} (seed {seed}), BatchNorm statistics as initialised "
+        "(mean 0, variance 1)",
     )
 
 
@@ -246,8 +269,9 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
         spec: a fercl checkpoint file or run directory (its ``last.pt``), another library's checkpoint
             file (:mod:`.foreign`: solo-learn, lightly, SimCLR, MoCo or a plain torchvision state dict),
             ``torchvision:PATH`` (or ``imagenet:PATH``: a torchvision ResNet-18/50 state dict), or
-            ``random``. The architecture of a file is read from its keys and shapes.
-        arch: the architecture expected; a checkpoint of another one is an error. ``random`` needs it:
+            ``random`` (BatchNorm statistics to be calibrated by the evaluation) or ``random-raw``. The
+            architecture of a file is read from its keys and shapes.
+        arch: the architecture expected; a checkpoint of another one is an error. ``random*`` needs it:
             the architecture built.
         seed: initialisation seed of ``random``.
 
@@ -255,8 +279,8 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
         FerclError: the file is missing, unreadable, not a ResNet, or not of architecture ``arch``.
     """
     _check_arch(arch)
-    if spec == RANDOM:
-        return _random(arch, seed)
+    if spec in (RANDOM, RANDOM_RAW):
+        return _random(arch, seed, calibrate=spec == RANDOM)
     if spec.startswith(WEIGHTS_PREFIXES):
         return _torchvision(spec, arch)
     return _file(spec, arch)

@@ -121,7 +121,9 @@ def configuration_name(checkpoint: dict[str, Any]) -> str:
     """A short row name for a checkpoint: run folder or file name, ImageNet file, or random init."""
     kind, arch = checkpoint["kind"], checkpoint["arch"]
     if kind == "random":
-        return f"random init ({arch}, seed {checkpoint['hash'].rsplit(':', 1)[-1]})"
+        calibration = checkpoint.get("bn_calibration") or {}
+        bn = ", BN calibrated" if calibration.get("applied") else ", raw BN" if not calibration else ""
+        return f"random init ({arch}, seed {checkpoint['hash'].rsplit(':', 1)[-1]}{bn})"
     path = Path(checkpoint["path"])
     label = path.parent.name if path.name == "last.pt" else path.stem
     if kind in ("torchvision", "imagenet"):  # "imagenet": results files of fercl before the rename

@@ -28,6 +28,7 @@ from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate import cache, results
 from fercl_cli.evaluate.backbones import Backbone, resolve_backbone
+from fercl_cli.evaluate.calibrate import calibrate_batchnorm, calibration_rows
 from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec
 from fercl_cli.evaluate.features import (
     extract_features,
@@ -68,6 +69,31 @@ def _dataset(request: EvaluateRequest) -> DatasetSpec:
     return lfw_spec(request.data, min_faces=request.min_faces, size=size)
 
 
+def _calibration_pool(data: cache.CachedDataset) -> np.ndarray:
+    """The rows a random floor calibrates BatchNorm on: the training split (LFW: its one pool)."""
+    train = data.rows(TRAIN)
+    return train if len(train) else data.rows(ALL)
+
+
+def _with_calibration(backbone: Backbone, data: cache.CachedDataset, protocol: str) -> Backbone:
+    """``backbone`` with its ``bn_calibration`` record completed for this dataset (or dropped for the
+    ``paper`` protocol, whose fine-tuning trains BatchNorm itself)."""
+    if backbone.bn_calibration is None:
+        return backbone
+    if protocol == "paper":
+        return replace(backbone, bn_calibration={"applied": False, "why": "fine-tuning trains BatchNorm"})
+    pool = _calibration_pool(data)
+    used = len(calibration_rows(pool))
+    record = {
+        "applied": True,
+        "split": TRAIN if len(data.rows(TRAIN)) else ALL,
+        "images": used,
+        "rows": "evenly spread over the split in file order",
+        "labels_used": False,
+    }
+    return replace(backbone, bn_calibration=record)
+
+
 def _features(
     data: cache.CachedDataset, backbone: Backbone, request: EvaluateRequest, device: Any, progress: ProgressFn
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -77,6 +103,14 @@ def _features(
     hit = features is not None
     if features is None:
         with data.images() as images:
+            if backbone.bn_calibration is not None:
+                calibrate_batchnorm(
+                    backbone.module,
+                    images,
+                    calibration_rows(_calibration_pool(data)),
+                    input_size=request.input_size,
+                    device=device,
+                )
             features = extract_features(
                 backbone.module,
                 images,
@@ -256,6 +290,13 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
         cache_dir, spec.name, spec.key, spec.open, options=spec.options, extra=spec.extra, progress=progress
     )
     notes = [*data.notes, size_note]
+    backbone = _with_calibration(backbone, data, protocol)
+    if backbone.bn_calibration and backbone.bn_calibration.get("applied"):
+        notes.append(
+            f"random floor: BatchNorm statistics calibrated on {backbone.bn_calibration['images']} unlabelled "
+            f"images of the {backbone.bn_calibration['split']} split (no weight changes); "
+            "--checkpoint random-raw keeps the initial statistics"
+        )
     protocol_details: dict[str, Any] = {}
     features_info: dict[str, Any] | None = None
     try:

@@ -1,6 +1,7 @@
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torchvision import models
@@ -70,8 +71,11 @@ def test_imagenet_bad_files_are_explained(tmp_path: Path):
 
 def test_random_is_seeded_and_named_by_arch_and_seed():
     a, b = resolve_backbone("random", arch="resnet18"), resolve_backbone("random", arch="resnet18")
-    assert a.hash == "random:resnet18:0" and a.kind == "random" and a.path is None
-    assert _same_weights(a.module, b.module.state_dict())
+    assert a.hash == "random-bn512:resnet18:0" and a.kind == "random" and a.path is None
+    assert a.bn_calibration == {"images_at_most": 512, "split": "train"}
+    raw = resolve_backbone("random-raw", arch="resnet18")
+    assert raw.hash == "random:resnet18:0" and raw.kind == "random" and raw.bn_calibration is None
+    assert _same_weights(a.module, b.module.state_dict()) and _same_weights(raw.module, a.module.state_dict())
     other = resolve_backbone("random", arch="resnet18", seed=1)
     assert not torch.equal(other.module.conv1.weight, a.module.conv1.weight)
     with pytest.raises(FerclError, match="--checkpoint random needs --arch resnet18 or resnet50"):
@@ -85,3 +89,55 @@ def test_infer_resnet_arch_from_keys_and_shapes():
     wrapped = {f"module.{k}": v for k, v in models.resnet18(weights=None).state_dict().items()}
     assert infer_resnet_arch(wrapped) == "resnet18"
     assert infer_resnet_arch({"conv1.weight": torch.zeros(1)}) is None
+
+
+def _slow_batchnorm_statistics(module, batch):
+    """Reference: each BatchNorm layer's input mean and unbiased variance over the whole batch, from
+    forward hooks on the raw-statistics network (one pass, eval mode changes nothing before the layer)."""
+    stats = {}
+
+    def hook(name):
+        def record(layer, inputs, output):
+            x = inputs[0].double()
+            stats[name] = (x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=True))
+
+        return record
+
+    handles = [
+        m.register_forward_hook(hook(n))
+        for n, m in module.named_modules()
+        if isinstance(m, torch.nn.BatchNorm2d)
+    ]
+    module.train()
+    with torch.no_grad():
+        module(batch)
+    for h in handles:
+        h.remove()
+    return stats
+
+
+def test_batchnorm_calibration_matches_the_statistics_of_its_images_and_keeps_weights():
+    from fercl_cli.evaluate.calibrate import calibrate_batchnorm, calibration_rows
+    from fercl_cli.evaluate.features import clean_inputs
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 40, 40, 3), dtype=np.uint8)
+    rows = calibration_rows(np.arange(2, 10), limit=6)
+    assert rows.tolist() == [2, 3, 5, 6, 8, 9]
+    backbone = resolve_backbone("random", arch="resnet18")
+    weights = {k: v.clone() for k, v in backbone.module.state_dict().items() if "running" not in k}
+    used = calibrate_batchnorm(backbone.module, images, rows, input_size=32, batch_size=64)
+    assert used == 6 and not backbone.module.training
+    reference = resolve_backbone("random", arch="resnet18").module
+    expected = _slow_batchnorm_statistics(reference, clean_inputs(images[rows], 32, "cpu"))
+    for name, layer in backbone.module.named_modules():
+        if isinstance(layer, torch.nn.BatchNorm2d):
+            mean, var = expected[name]
+            torch.testing.assert_close(layer.running_mean.double(), mean, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(layer.running_var.double(), var, rtol=1e-3, atol=1e-5)
+            assert layer.momentum == 0.1
+    now = backbone.module.state_dict()
+    assert all(torch.equal(now[k], v) for k, v in weights.items() if "num_batches" not in k)
+    raw = resolve_backbone("random-raw", arch="resnet18").module
+    assert torch.equal(raw.bn1.running_var, torch.ones_like(raw.bn1.running_var))
+    assert not torch.allclose(backbone.module.bn1.running_var, raw.bn1.running_var)

@@ -190,3 +190,25 @@ def test_parse_seeds():
     assert parse_seeds("1, 2,3") == (1, 2, 3)
     with pytest.raises(FerclError, match="comma-separated integers"):
         parse_seeds("1;2")
+
+
+def test_the_random_floor_calibrates_batchnorm_on_the_training_split_and_says_so(world):
+    import h5py
+
+    calibrated = evaluate(request(world, "affectnet", checkpoint="random", arch="resnet18"))
+    raw = evaluate(request(world, "affectnet", checkpoint="random-raw", arch="resnet18"))
+    record = calibrated["checkpoint"]["bn_calibration"]
+    assert record["applied"] is True and record["split"] == "train" and record["labels_used"] is False
+    assert record["images"] == calibrated["data"]["rows"]["train"] == 40
+    assert raw["checkpoint"]["bn_calibration"] is None
+    assert calibrated["checkpoint"]["hash"] != raw["checkpoint"]["hash"]
+    assert calibrated["data"]["features"]["path"] != raw["data"]["features"]["path"]
+    assert any("BatchNorm statistics calibrated on 40" in note for note in calibrated["notes"])
+    assert calibrated["runs"][0]["metrics"] != raw["runs"][0]["metrics"]
+    features = {
+        name: np.asarray(h5py.File(result["data"]["features"]["path"], "r")["features"])
+        for name, result in (("calibrated", calibrated), ("raw", raw))
+    }
+    assert not np.allclose(features["calibrated"], features["raw"])
+    again = evaluate(request(world, "affectnet", checkpoint="random", arch="resnet18"))
+    assert again["data"]["features"]["hit"] is True and again["runs"] == calibrated["runs"]
