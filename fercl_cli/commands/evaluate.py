@@ -165,6 +165,17 @@ def evaluate(
     images: Path | None = typer.Option(
         None, "--images", help="AffectNet image folder, if not DATA/Manually_Annotated_Images."
     ),
+    split: str | None = typer.Option(
+        None,
+        "--split",
+        help="FER2013 CSV: public (default: PublicTest reported, PrivateTest selects) or private (the reverse).",
+    ),
+    ferplus: Path | None = typer.Option(
+        None,
+        "--ferplus",
+        help="FER2013 CSV: fer2013new.csv, to score the 8 FER+ classes (majority vote; tied, unknown and NF "
+        "rows dropped) instead of the 7 FER2013 labels.",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     out: Path | None = typer.Option(
         None, "--out", help="Write the results JSON (everything needed to reproduce)."
@@ -197,6 +208,8 @@ def evaluate(
         epochs=epochs,
         min_faces=min_faces,
         images=images,
+        split=split,
+        ferplus=ferplus,
     )
     request.check()
     from fercl_cli.evaluate.tasks import evaluate  # torch: only once the options are sound

@@ -54,16 +54,21 @@ def affectnet_spec(data: Path, *, images: Path | None, classes: int, size: int) 
     return DatasetSpec("affectnet", Path(data), key, options, lambda: source, _affectnet_extra)
 
 
-def fer2013_spec(data: Path, *, size: int) -> DatasetSpec:
-    """FER2013 from its CSV or its folder layout (see :func:`fercl_cli.sources.fer2013.open_fer2013`)."""
+def fer2013_spec(data: Path, *, size: int, split: str | None, ferplus: Path | None) -> DatasetSpec:
+    """FER2013 from its CSV or its folder layout (see :func:`fercl_cli.sources.fer2013.open_fer2013`);
+    with the CSV, ``split`` (default ``public``) names the reported test Usage and ``ferplus`` the FER+
+    label file. Both are part of the key (they move rows between splits, or relabel them)."""
     from fercl_cli.sources.fer2013 import Fer2013Csv, open_fer2013
 
-    source = open_fer2013(Path(data), size=size)
+    source = open_fer2013(Path(data), size=size, split=split, ferplus=ferplus)
     if isinstance(source, Fer2013Csv):
         files, root = [source.csv], source.csv.parent
+        if source.ferplus is not None:
+            files.append(source.ferplus)
+        options = {"size": size, "layout": "csv", "split": source.split_choice, "labels": source.label_set}
     else:
         files, root = walk_files(source.root / "train") + walk_files(source.root / "test"), source.root
-    options = {"size": size, "layout": "csv" if isinstance(source, Fer2013Csv) else "folders"}
+        options = {"size": size, "layout": "folders", "split": "folders", "labels": "fer2013"}
     key = fingerprint("fer2013", root, files, options)
     return DatasetSpec("fer2013", Path(data), key, options, lambda: source)
 

@@ -41,6 +41,7 @@ from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS, FinetuneCo
 from fercl_cli.evaluate.probes import TooFewRowsError
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 from fercl_cli.evaluate.request import TASKS, EvaluateRequest
+from fercl_cli.sources.fer2013 import usage_splits
 from fercl_cli.sources.labelled import ALL, SELECT, TEST, TRAIN
 
 PROTOCOL_DESCRIPTIONS: dict[str, str] = {
@@ -64,7 +65,7 @@ def _dataset(request: EvaluateRequest) -> DatasetSpec:
     if name == "affectnet":
         return affectnet_spec(request.data, images=request.images, classes=request.classes, size=size)
     if name == "fer2013":
-        return fer2013_spec(request.data, size=size)
+        return fer2013_spec(request.data, size=size, split=request.split, ferplus=request.ferplus)
     return lfw_spec(request.data, min_faces=request.min_faces, size=size)
 
 
@@ -220,9 +221,20 @@ def _split_rows(data: cache.CachedDataset) -> dict[str, int]:
     return {split: int(n) for split in cache.SPLIT_NAMES if (n := (data.splits == split).sum())}
 
 
-def _task_title(request: EvaluateRequest) -> str:
-    title = TASKS[request.task].title
-    return f"{title} ({request.classes} classes)" if request.task == "affectnet" else title
+def _task_title(request: EvaluateRequest, spec: DatasetSpec) -> str:
+    """The task's title with what sets its numbers apart (classes, FER2013 split and label set)."""
+    title, options = TASKS[request.task].title, spec.options
+    if request.task == "affectnet":
+        return f"{title} ({request.classes} classes)"
+    if spec.name != "fer2013":
+        return title
+    if options["layout"] == "folders":
+        return f"{title} (folder layout: test/ reported)"
+    usage = {role: name for name, role in usage_splits(options["split"]).items()}
+    splits = f"test {usage[TEST]}, select {usage[SELECT]}"
+    if options["labels"] == "ferplus":
+        return f"{title}, FER+ labels (8 classes, majority vote; {splits})"
+    return f"{title} ({splits})"
 
 
 def _with_input_size(request: EvaluateRequest, backbone: Backbone) -> tuple[EvaluateRequest, str]:
@@ -307,7 +319,7 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
             "device": str(device),
         },
         "task": request.task,
-        "task_title": _task_title(request),
+        "task_title": _task_title(request, spec),
         "kind": info.kind,
         "protocol": protocol,
         "protocol_description": PROTOCOL_DESCRIPTIONS[description_key],

@@ -68,6 +68,27 @@ def make_fer2013_csv(path: Path, per_split: tuple[int, int, int] = (3, 2, 2), se
     return path
 
 
+def make_ferplus_csv(fer_csv: Path, seed: int = 0) -> Path:
+    """``fer2013new.csv`` next to ``fer_csv``: 10 votes per row, a clear majority for FER+ class
+    ``row % 8``, except every 9th row, whose votes tie between neutral and happiness (dropped)."""
+    from fercl_cli.sources.ferplus import CSV_COLUMNS
+
+    rng = np.random.default_rng(seed)
+    usages = [line.rsplit(",", 1)[1] for line in fer_csv.read_text().splitlines()[1:]]
+    lines = [",".join(CSV_COLUMNS)]
+    for row, usage in enumerate(usages):
+        votes = np.zeros(10, dtype=int)
+        if row % 9 == 8:
+            votes[:2] = 5
+        else:
+            votes[row % 8] = 7
+            votes[rng.choice([c for c in range(10) if c != row % 8], 3)] += 1
+        lines.append(f"{usage},fer{row:07d}.png,{','.join(map(str, votes))}")
+    path = fer_csv.with_name("fer2013new.csv")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def make_checkpoint(run_dir: Path, arch: str = "resnet18", seed: int = 0) -> Path:
     """A fercl run directory holding ``last.pt`` of a freshly initialised model."""
     import torch
