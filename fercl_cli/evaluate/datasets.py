@@ -19,12 +19,12 @@ class DatasetSpec:
     """A dataset as the cache sees it.
 
     Attributes:
-        name: ``affectnet``, ``fer2013`` or ``lfw``.
+        name: ``affectnet``, ``fer2013``, ``rafdb`` or ``lfw``.
         root: the folder (or file) the user named; the default cache lives next to it.
         key: :func:`fingerprint` of the source files and ``options``.
         options: the reader options (they change the crops or rows, so they are part of the key).
-        open: returns the reader, called on a cache miss (AffectNet's and FER2013's are built up front,
-            which checks their CSVs even on a cache hit; LFW's images are only read on a miss).
+        open: returns the reader, called on a cache miss (AffectNet's, FER2013's and RAF-DB's are built up
+            front, which checks their label files even on a cache hit; LFW's images are only read on a miss).
         extra: facts to record at conversion, from the opened reader.
     """
 
@@ -71,6 +71,17 @@ def fer2013_spec(data: Path, *, size: int, split: str | None, ferplus: Path | No
         options = {"size": size, "layout": "folders", "split": "folders", "labels": "fer2013"}
     key = fingerprint("fer2013", root, files, options)
     return DatasetSpec("fer2013", Path(data), key, options, lambda: source)
+
+
+def rafdb_spec(data: Path, *, images: str, size: int) -> DatasetSpec:
+    """RAF-DB basic under ``data`` (see :class:`fercl_cli.sources.rafdb.RafDb`); the label file is read and
+    checked now, the images only on a cache miss. The image folder actually read is part of the key."""
+    from fercl_cli.sources.rafdb import RafDb
+
+    source = RafDb(Path(data), images=images, size=size)
+    options = {"size": size, "images": source.images}
+    key = fingerprint("rafdb", Path(data), [source.label_file, *walk_files(source.image_folder)], options)
+    return DatasetSpec("rafdb", Path(data), key, options, lambda: source)
 
 
 def lfw_spec(data_home: Path | None, *, min_faces: int, size: int) -> DatasetSpec:

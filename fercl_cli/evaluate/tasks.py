@@ -6,7 +6,8 @@ Tasks and their protocols (the first is the default):
 |---|---|---|
 | ``affectnet`` | AffectNet expression, 8 or 7 classes; train → validation.csv | linear, knn, paper |
 | ``affectnet-va`` | AffectNet valence and arousal | linear (ridge) |
-| ``fer2013`` | FER2013; Training → PublicTest, PrivateTest selects | linear, knn, paper |
+| ``fer2013`` | FER2013 or FER+ labels; Training → PublicTest, PrivateTest selects (or reversed) | linear, knn, paper |
+| ``rafdb`` | RAF-DB basic, 7 classes; train → test | linear, knn, paper |
 | ``lfw`` | LFW identities (identity leakage, lower is better) | nn1 |
 
 Frozen-feature protocols extract the features once per (dataset, checkpoint) and cache them; ``paper``
@@ -28,7 +29,7 @@ from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate import cache, results
 from fercl_cli.evaluate.backbones import Backbone, resolve_backbone
-from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec
+from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec, rafdb_spec
 from fercl_cli.evaluate.features import (
     INPUT_SIZE,
     extract_features,
@@ -66,6 +67,8 @@ def _dataset(request: EvaluateRequest) -> DatasetSpec:
         return affectnet_spec(request.data, images=request.images, classes=request.classes, size=size)
     if name == "fer2013":
         return fer2013_spec(request.data, size=size, split=request.split, ferplus=request.ferplus)
+    if name == "rafdb":
+        return rafdb_spec(request.data, images=request.rafdb_images, size=size)
     return lfw_spec(request.data, min_faces=request.min_faces, size=size)
 
 
@@ -226,6 +229,9 @@ def _task_title(request: EvaluateRequest, spec: DatasetSpec) -> str:
     title, options = TASKS[request.task].title, spec.options
     if request.task == "affectnet":
         return f"{title} ({request.classes} classes)"
+    if spec.name == "rafdb":
+        faces = "aligned faces" if options["images"] == "aligned" else "faces detected in the original photos"
+        return f"{title} ({faces})"
     if spec.name != "fer2013":
         return title
     if options["layout"] == "folders":

@@ -217,3 +217,26 @@ def test_fer2013_private_split_and_ferplus_labels_are_named_in_the_table_and_the
     )
     bad = evaluate("--task", "fer2013", "--checkpoint", "random", "--arch", "resnet18", "--split", "dev")
     assert bad.exit_code == 2 and bad.output == "error: --split must be one of public, private, got 'dev'\n"
+
+
+def test_rafdb_end_to_end_with_random_init(tmp_path):
+    from tests.evaluate.data import make_rafdb
+
+    data = make_rafdb(tmp_path / "rafdb")
+    args = ["--task", "rafdb", "--checkpoint", "random", "--arch", "resnet18", "--data", str(data)]
+    result = evaluate(*args, "--out", str(tmp_path / "rafdb.json"), env=WIDE)
+    assert result.exit_code == 0, result.output
+    shown = words(result.stdout)
+    assert "RAF-DB basic expression (aligned faces) · protocol linear" in shown
+    assert "Happiness" in shown and "per class" in shown
+    assert f"note: RAF-DB: 1 listed image(s) not found under {data / 'Image' / 'aligned'}" in shown
+    saved = json.loads((tmp_path / "rafdb.json").read_text())
+    assert saved["task"] == "rafdb" and saved["data"]["cache"].startswith(str(data / ".fercl-cache"))
+    assert sum(c["support"] for c in saved["summary"]["per_class"]) == 14
+    missing = evaluate(
+        "--task", "rafdb", "--checkpoint", "random", "--arch", "resnet18", "--data", str(tmp_path)
+    )
+    assert missing.exit_code == 2 and len(missing.output.strip().splitlines()) == 1
+    assert missing.output.startswith(
+        f"error: {tmp_path / 'EmoLabel' / 'list_patition_label.txt'}: RAF-DB label"
+    )

@@ -68,6 +68,27 @@ def make_fer2013_csv(path: Path, per_split: tuple[int, int, int] = (3, 2, 2), se
     return path
 
 
+def make_rafdb(root: Path, train_per_class: int = 5, test_per_class: int = 2, seed: int = 0) -> Path:
+    """RAF-DB basic in the official layout (label file, 100×100 ``Image/aligned`` faces) with the 7 classes,
+    plus one listed training image that is absent (counted and skipped)."""
+    rng = np.random.default_rng(seed)
+    aligned = root / "Image" / "aligned"
+    aligned.mkdir(parents=True, exist_ok=True)
+    lines, numbers = [], {"train": 0, "test": 0}
+    for split, per_class, digits in (("train", train_per_class, 5), ("test", test_per_class, 4)):
+        for code in range(1, 8):
+            for _ in range(per_class):
+                numbers[split] += 1
+                stem = f"{split}_{numbers[split]:0{digits}d}"
+                face = cv2.resize(face_image(rng, code), (100, 100), interpolation=cv2.INTER_CUBIC)
+                cv2.imwrite(str(aligned / f"{stem}_aligned.jpg"), face)
+                lines.append(f"{stem}.jpg {code}")
+    lines.append(f"train_{numbers['train'] + 1:05d}.jpg 4")
+    (root / "EmoLabel").mkdir(exist_ok=True)
+    (root / "EmoLabel" / "list_patition_label.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
 def make_ferplus_csv(fer_csv: Path, seed: int = 0) -> Path:
     """``fer2013new.csv`` next to ``fer_csv``: 10 votes per row, a clear majority for FER+ class
     ``row % 8``, except every 9th row, whose votes tie between neutral and happiness (dropped)."""

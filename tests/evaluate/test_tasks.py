@@ -258,3 +258,33 @@ def test_fer2013_options_are_checked_before_anything_loads(kwargs, message):
     with pytest.raises(FerclError) as error:
         EvaluateRequest(checkpoint="random", data=Path("."), **kwargs).check()
     assert str(error.value) == message
+
+
+def test_rafdb_scores_seven_classes_on_the_official_test_split(tmp_path: Path):
+    from tests.evaluate.data import make_rafdb
+
+    data = make_rafdb(tmp_path / "rafdb")
+    base = {"task": "rafdb", "checkpoint": "random", "arch": "resnet18", "data": data}
+    base.update(input_size=INPUT_SIZE, cache_dir=tmp_path / "cache")
+    result = evaluate(EvaluateRequest(**base))
+    assert result["data"]["rows"] == {"train": 35, "test": 14}
+    assert result["data"]["counts"]["missing_images"] == 1
+    assert result["data"]["class_names"] == [
+        "Surprise",
+        "Fear",
+        "Disgust",
+        "Happiness",
+        "Sadness",
+        "Anger",
+        "Neutral",
+    ]
+    assert result["data"]["options"] == {"size": 37, "images": "aligned"}
+    assert result["task_title"] == "RAF-DB basic expression (aligned faces)"
+    assert result["runs"][0]["selection"].startswith("held-out 20% of train")
+    assert [c["support"] for c in result["summary"]["per_class"]] == [2] * 7
+    assert np.sum(result["summary"]["confusion"]["matrix"]) == 14
+    assert any("RAF-DB's own alignment" in note for note in result["notes"])
+    with pytest.raises(FerclError, match="--rafdb-images applies to --task rafdb only"):
+        evaluate(EvaluateRequest(**{**base, "task": "fer2013"}, rafdb_images="aligned"))
+    with pytest.raises(FerclError, match="RAF-DB original photos not found"):
+        evaluate(EvaluateRequest(**base, rafdb_images="original"))
