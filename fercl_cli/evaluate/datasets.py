@@ -23,8 +23,9 @@ class DatasetSpec:
         root: the folder (or file) the user named; the default cache lives next to it.
         key: :func:`fingerprint` of the source files and ``options``.
         options: the reader options (they change the crops or rows, so they are part of the key).
-        open: returns the reader, called on a cache miss (AffectNet's, FER2013's and RAF-DB's are built up
-            front, which checks their label files even on a cache hit; LFW's images are only read on a miss).
+        open: returns the reader, called on a cache miss (AffectNet's CSV release, FER2013 and RAF-DB are
+            built up front, which checks their label files even on a cache hit; AffectNet's .npy annotations
+            and LFW's images are only read on a miss).
         extra: facts to record at conversion, from the opened reader.
     """
 
@@ -43,15 +44,28 @@ def _affectnet_extra(source: Any) -> dict[str, Any]:
 
 
 def affectnet_spec(data: Path, *, images: Path | None, classes: int, size: int) -> DatasetSpec:
-    """AffectNet under ``data`` (see :func:`fercl_cli.sources.affectnet.open_affectnet`); the CSVs are
-    parsed and checked now, the images only on a cache miss."""
-    from fercl_cli.sources.affectnet import open_affectnet
+    """AffectNet under ``data``, either release (see :func:`fercl_cli.sources.affectnet.open_affectnet`),
+    with the release in the options. The CSV release's CSVs are parsed and checked now, its images only on
+    a cache miss; the .npy release's layout is checked now, its annotations and images read on a miss."""
+    from fercl_cli.sources.affectnet import affectnet_release, open_affectnet
 
-    options = {"classes": classes, "size": size, "align": True}
-    source = open_affectnet(Path(data), images=images, classes=classes, size=size)
+    root = Path(data)
+    release = affectnet_release(root) if root.is_dir() else "csv"
+    options = {"classes": classes, "size": size, "align": True, "release": release}
+    if release == "npy":
+        from fercl_cli.sources.affectnet_npy import npy_layout, open_affectnet_npy
+
+        files = [path for folder, _ in npy_layout(root, images) for path in walk_files(folder)]
+        key = fingerprint("affectnet", root, files, options)
+
+        def open_source() -> LabelledSource:
+            return open_affectnet_npy(root, classes=classes, size=size)
+
+        return DatasetSpec("affectnet", root, key, options, open_source, _affectnet_extra)
+    source = open_affectnet(root, images=images, classes=classes, size=size)
     files = [part.csv for part in source.parts] + walk_files(source.parts[0].images)
-    key = fingerprint("affectnet", Path(data), files, options)
-    return DatasetSpec("affectnet", Path(data), key, options, lambda: source, _affectnet_extra)
+    key = fingerprint("affectnet", root, files, options)
+    return DatasetSpec("affectnet", root, key, options, lambda: source, _affectnet_extra)
 
 
 def fer2013_spec(data: Path, *, size: int, split: str | None, ferplus: Path | None) -> DatasetSpec:

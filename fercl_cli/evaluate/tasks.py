@@ -4,7 +4,7 @@ Tasks and their protocols (the first is the default):
 
 | task | data | protocols |
 |---|---|---|
-| ``affectnet`` | AffectNet expression, 8 or 7 classes; train → validation.csv | linear, knn, paper |
+| ``affectnet`` | AffectNet expression, 8 or 7 classes; train → validation (CSV or .npy release) | linear, knn, paper |
 | ``affectnet-va`` | AffectNet valence and arousal | linear (ridge) |
 | ``fer2013`` | FER2013 or FER+ labels; Training → PublicTest, PrivateTest selects (or reversed) | linear, knn, paper |
 | ``rafdb`` | RAF-DB basic, 7 classes; train → test | linear, knn, paper |
@@ -225,10 +225,14 @@ def _split_rows(data: cache.CachedDataset) -> dict[str, int]:
 
 
 def _task_title(request: EvaluateRequest, spec: DatasetSpec) -> str:
-    """The task's title with what sets its numbers apart (classes, FER2013 split and label set)."""
+    """The task's title with what sets its numbers apart: AffectNet's classes and release, FER2013's split
+    and label set, RAF-DB's images."""
     title, options = TASKS[request.task].title, spec.options
-    if request.task == "affectnet":
-        return f"{title} ({request.classes} classes)"
+    if spec.name == "affectnet":
+        npy = options["release"] == "npy"
+        if request.task == "affectnet":
+            return f"{title} ({request.classes} classes{', .npy release' if npy else ''})"
+        return f"{title} (.npy release)" if npy else title
     if spec.name == "rafdb":
         faces = "aligned faces" if options["images"] == "aligned" else "faces detected in the original photos"
         return f"{title} ({faces})"

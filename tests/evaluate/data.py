@@ -54,6 +54,29 @@ def make_affectnet(root: Path, train_per_class: int = 5, test_per_class: int = 2
     return root
 
 
+def make_affectnet_npy(root: Path, train_per_class: int = 5, test_per_class: int = 2, seed: int = 0) -> Path:
+    """AffectNet's .npy release (``train_set/``, ``val_set/``) with 8 classes; expressions stored as numpy
+    strings like the release, plus one training annotation of code 10 (dropped) and one whose image is
+    absent (counted and skipped)."""
+    rng = np.random.default_rng(seed)
+    landmarks = MEAN_SHAPE * 24.0 + (48.0, 40.0)
+    number = 0
+    for name, per_class in (("train_set", train_per_class), ("val_set", test_per_class)):
+        images, annotations = root / name / "images", root / name / "annotations"
+        images.mkdir(parents=True, exist_ok=True)
+        annotations.mkdir(parents=True, exist_ok=True)
+        for code in [*range(8), 10] if name == "train_set" else range(8):
+            for _ in range(per_class if code < 8 else 1):
+                cv2.imwrite(str(images / f"{number}.jpg"), face_image(rng, code))
+                np.save(annotations / f"{number}_exp.npy", np.array(str(code)))
+                np.save(annotations / f"{number}_val.npy", np.array(f"{rng.uniform(-1, 1):.3f}"))
+                np.save(annotations / f"{number}_aro.npy", np.array(f"{rng.uniform(-1, 1):.3f}"))
+                np.save(annotations / f"{number}_lnd.npy", landmarks.reshape(-1).astype(str))
+                number += 1
+    np.save(root / "train_set" / "annotations" / f"{number}_exp.npy", np.array("1"))  # image absent
+    return root
+
+
 def make_fer2013_csv(path: Path, per_split: tuple[int, int, int] = (3, 2, 2), seed: int = 0) -> Path:
     """``fer2013.csv`` with every class in Training, PrivateTest and PublicTest."""
     rng = np.random.default_rng(seed)

@@ -288,3 +288,24 @@ def test_rafdb_scores_seven_classes_on_the_official_test_split(tmp_path: Path):
         evaluate(EvaluateRequest(**{**base, "task": "fer2013"}, rafdb_images="aligned"))
     with pytest.raises(FerclError, match="RAF-DB original photos not found"):
         evaluate(EvaluateRequest(**base, rafdb_images="original"))
+
+
+def test_affectnet_npy_release_is_detected_and_named(tmp_path: Path):
+    from tests.evaluate.data import make_affectnet_npy
+
+    data = make_affectnet_npy(tmp_path / "affectnet")
+    base = {"checkpoint": "random", "arch": "resnet18", "data": data, "protocol": "knn"}
+    base.update(input_size=INPUT_SIZE, cache_dir=tmp_path / "cache")
+    result = evaluate(EvaluateRequest(task="affectnet", **base))
+    assert result["data"]["options"]["release"] == "npy"
+    assert result["task_title"] == "AffectNet expression (8 classes, .npy release)"
+    assert result["data"]["rows"] == {"train": 40, "test": 16}
+    counts = result["data"]["counts"]
+    assert (counts["missing_images"], counts["dropped_non_emotion"], counts["rows_test"]) == (1, 1, 16)
+    assert result["data"]["features"]["hit"] is False
+    va = evaluate(EvaluateRequest(task="affectnet-va", **{**base, "protocol": None}))
+    assert va["task_title"] == "AffectNet valence/arousal (.npy release)" and va["data"]["cache_hit"] is True
+    assert va["summary"]["scored_rows"] == {"valence": 16, "arousal": 16}
+    (data / "training.csv").write_text("x\n")
+    with pytest.raises(FerclError, match="mixes the two AffectNet releases"):
+        evaluate(EvaluateRequest(task="affectnet", **base))
