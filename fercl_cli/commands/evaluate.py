@@ -164,7 +164,7 @@ def evaluate(
         200, "--min-faces", help="LFW: keep people with at least this many images."
     ),
     images: Path | None = typer.Option(
-        None, "--images", help="AffectNet image folder, if not DATA/Manually_Annotated_Images."
+        None, "--images", help="AffectNet (CSV release) image folder, if not DATA/Manually_Annotated_Images."
     ),
     split: str | None = typer.Option(
         None,
