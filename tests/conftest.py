@@ -2,7 +2,7 @@
 
 ``sample_dir`` is the corpus root (see ``docs/sample-data.md``): ``voxceleb/`` (3 pretraining identities ×
 2 clips × 4 s at 25 fps: 600 video frames, 102 interval-face JPEGs), ``affectnet/``, ``fer2013/`` and
-``lfw/`` (2 evaluation identities; LFW has 4 photos per person), each with ``ground_truth.csv``. Treat it
+``rafdb/``, ``lfw/`` (2 evaluation identities; LFW has 4 photos per person), each with ``ground_truth.csv``. Treat it
 as read-only: copy what a test modifies.
 """
 

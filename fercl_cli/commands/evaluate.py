@@ -1,4 +1,4 @@
-"""``fercl evaluate``: score a checkpoint on AffectNet, AffectNet valence/arousal, FER2013 or LFW."""
+"""``fercl evaluate``: score a checkpoint on AffectNet, AffectNet valence/arousal, FER2013, RAF-DB or LFW."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def _chosen(run: dict[str, Any]) -> str:
 
 
 def evaluate(
-    task: str = typer.Option(..., "--task", help="affectnet | affectnet-va | fer2013 | lfw."),
+    task: str = typer.Option(..., "--task", help="affectnet | affectnet-va | fer2013 | rafdb | lfw."),
     checkpoint: str = typer.Option(
         ...,
         "--checkpoint",
@@ -132,8 +132,9 @@ def evaluate(
     data: Path | None = typer.Option(
         None,
         "--data",
-        help="AffectNet folder (training.csv, validation.csv, Manually_Annotated_Images), fer2013.csv or its "
-        "folder layout, or LFW's scikit-learn data_home (the folder holding lfw_home; default scikit-learn's).",
+        help="AffectNet folder (training.csv, validation.csv, Manually_Annotated_Images; or train_set/, val_set/ "
+        "of the .npy release), fer2013.csv or its folder layout, the RAF-DB basic folder (EmoLabel/, Image/), "
+        "or LFW's scikit-learn data_home (the folder holding lfw_home; default scikit-learn's).",
     ),
     protocol: str | None = typer.Option(
         None, "--protocol", help="linear | knn | paper | nn1 (default: linear; nn1 for lfw)."
@@ -166,7 +167,24 @@ def evaluate(
         200, "--min-faces", help="LFW: keep people with at least this many images."
     ),
     images: Path | None = typer.Option(
-        None, "--images", help="AffectNet image folder, if not DATA/Manually_Annotated_Images."
+        None, "--images", help="AffectNet (CSV release) image folder, if not DATA/Manually_Annotated_Images."
+    ),
+    split: str | None = typer.Option(
+        None,
+        "--split",
+        help="FER2013 CSV: public (default: PublicTest reported, PrivateTest selects) or private (the reverse).",
+    ),
+    ferplus: Path | None = typer.Option(
+        None,
+        "--ferplus",
+        help="FER2013 CSV: fer2013new.csv, to score the 8 FER+ classes (majority vote; tied, unknown and NF "
+        "rows dropped) instead of the 7 FER2013 labels.",
+    ),
+    rafdb_images: str = typer.Option(
+        "auto",
+        "--rafdb-images",
+        help="RAF-DB: aligned (Image/aligned, RAF-DB's 100 px faces), original (detect and align the faces in "
+        "Image/original), or auto (aligned when present).",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     out: Path | None = typer.Option(
@@ -200,6 +218,9 @@ def evaluate(
         epochs=epochs,
         min_faces=min_faces,
         images=images,
+        split=split,
+        ferplus=ferplus,
+        rafdb_images=rafdb_images,
     )
     request.check()
     from fercl_cli.evaluate.tasks import evaluate  # torch: only once the options are sound

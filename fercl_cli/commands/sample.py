@@ -1,4 +1,4 @@
-"""``fercl sample``: generate the embedded sample corpus (VoxCeleb1, AffectNet, FER2013 and LFW formats)."""
+"""``fercl sample``: generate the embedded sample corpus (VoxCeleb1, AffectNet, FER2013, RAF-DB and LFW formats)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ def sample(
     clips_per_identity: int = typer.Option(3, "--clips-per-identity", help="Clips per person."),
     seconds: float = typer.Option(6.0, "--seconds", help="Clip length in seconds (25 fps)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same corpus."),
-    eval_identities: int = typer.Option(4, "--eval-identities", help="People in AffectNet, FER2013 and LFW."),
+    eval_identities: int = typer.Option(
+        4, "--eval-identities", help="People in AffectNet, FER2013, RAF-DB and LFW."
+    ),
     images_per_class: int = typer.Option(
-        4, "--images-per-class", help="AffectNet/FER2013 photos per person and class."
+        4, "--images-per-class", help="AffectNet/FER2013/RAF-DB photos per person and class."
     ),
     lfw_images: int = typer.Option(10, "--lfw-images", help="LFW photos per person."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -75,6 +77,11 @@ def sample(
             f"{counts['fer2013']['training']} Training, {counts['fer2013']['public_test']} PublicTest, "
             f"{counts['fer2013']['private_test']} PrivateTest",
             summary.paths["fer2013"],
+        ),
+        (
+            "RAF-DB",
+            f"{counts['rafdb']['train']} train, {counts['rafdb']['test']} test (original and aligned)",
+            summary.paths["rafdb"],
         ),
         (
             "LFW",

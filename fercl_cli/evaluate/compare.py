@@ -49,8 +49,16 @@ METRIC_LABELS: dict[str, tuple[str, bool]] = {
 }
 TASK_LABELS = {
     "affectnet": "AffectNet",
+    "affectnet-7": "AffectNet-7",
     "affectnet-va": "AffectNet VA",
+    "affectnet-npy": "AffectNet npy",
+    "affectnet-7-npy": "AffectNet-7 npy",
+    "affectnet-va-npy": "AffectNet VA npy",
     "fer2013": "FER2013",
+    "fer2013-private": "FER2013 private",
+    "ferplus": "FER+",
+    "ferplus-private": "FER+ private",
+    "rafdb": "RAF-DB",
     "lfw": "LFW id↓",
 }
 
@@ -110,10 +118,17 @@ def load_results(path: Path) -> dict[str, Any]:
 
 
 def task_key(result: dict[str, Any]) -> str:
-    """The task as a column group: AffectNet's 7-class variant is its own task."""
-    task = result["task"]
+    """The task as a column group (a key of :data:`TASK_LABELS`): AffectNet's 7-class variant and its .npy
+    release, FER2013's private test split and its FER+ labels are tasks of their own, since their test
+    sets or classes differ."""
+    task, options = result["task"], result.get("data", {}).get("options", {})
     if task == "affectnet" and result.get("request", {}).get("classes") == 7:
-        return "affectnet-7"
+        task = "affectnet-7"
+    if task.startswith("affectnet") and options.get("release") == "npy":
+        task += "-npy"
+    if task == "fer2013":
+        task = "ferplus" if options.get("labels") == "ferplus" else task
+        task += "-private" if options.get("split") == "private" else ""
     return task
 
 
@@ -178,7 +193,7 @@ def compare(paths: list[Path], paper: bool = False) -> Comparison:
                     columns.append(column)
             rows[f"paper:{name}"] = row
         notes.append(PAPER_NOTE)
-    order = {task: i for i, task in enumerate(("affectnet", "affectnet-7", "affectnet-va", "fer2013", "lfw"))}
+    order = {task: i for i, task in enumerate(TASK_LABELS)}
     columns.sort(
         key=lambda c: (order.get(c.task, len(order)), c.protocol, list(METRIC_LABELS).index(c.metric))
     )

@@ -19,12 +19,13 @@ class DatasetSpec:
     """A dataset as the cache sees it.
 
     Attributes:
-        name: ``affectnet``, ``fer2013`` or ``lfw``.
+        name: ``affectnet``, ``fer2013``, ``rafdb`` or ``lfw``.
         root: the folder (or file) the user named; the default cache lives next to it.
         key: :func:`fingerprint` of the source files and ``options``.
         options: the reader options (they change the crops or rows, so they are part of the key).
-        open: returns the reader, called on a cache miss (AffectNet's and FER2013's are built up front,
-            which checks their CSVs even on a cache hit; LFW's images are only read on a miss).
+        open: returns the reader, called on a cache miss (AffectNet's CSV release, FER2013 and RAF-DB are
+            built up front, which checks their label files even on a cache hit; AffectNet's .npy annotations
+            and LFW's images are only read on a miss).
         extra: facts to record at conversion, from the opened reader.
     """
 
@@ -43,29 +44,58 @@ def _affectnet_extra(source: Any) -> dict[str, Any]:
 
 
 def affectnet_spec(data: Path, *, images: Path | None, classes: int, size: int) -> DatasetSpec:
-    """AffectNet under ``data`` (see :func:`fercl_cli.sources.affectnet.open_affectnet`); the CSVs are
-    parsed and checked now, the images only on a cache miss."""
-    from fercl_cli.sources.affectnet import open_affectnet
+    """AffectNet under ``data``, either release (see :func:`fercl_cli.sources.affectnet.open_affectnet`),
+    with the release in the options. The CSV release's CSVs are parsed and checked now, its images only on
+    a cache miss; the .npy release's layout is checked now, its annotations and images read on a miss."""
+    from fercl_cli.sources.affectnet import affectnet_release, open_affectnet
 
-    options = {"classes": classes, "size": size, "align": True}
-    source = open_affectnet(Path(data), images=images, classes=classes, size=size)
+    root = Path(data)
+    release = affectnet_release(root) if root.is_dir() else "csv"
+    options = {"classes": classes, "size": size, "align": True, "release": release}
+    if release == "npy":
+        from fercl_cli.sources.affectnet_npy import npy_layout, open_affectnet_npy
+
+        files = [path for folder, _ in npy_layout(root, images) for path in walk_files(folder)]
+        key = fingerprint("affectnet", root, files, options)
+
+        def open_source() -> LabelledSource:
+            return open_affectnet_npy(root, classes=classes, size=size)
+
+        return DatasetSpec("affectnet", root, key, options, open_source, _affectnet_extra)
+    source = open_affectnet(root, images=images, classes=classes, size=size)
     files = [part.csv for part in source.parts] + walk_files(source.parts[0].images)
-    key = fingerprint("affectnet", Path(data), files, options)
-    return DatasetSpec("affectnet", Path(data), key, options, lambda: source, _affectnet_extra)
+    key = fingerprint("affectnet", root, files, options)
+    return DatasetSpec("affectnet", root, key, options, lambda: source, _affectnet_extra)
 
 
-def fer2013_spec(data: Path, *, size: int) -> DatasetSpec:
-    """FER2013 from its CSV or its folder layout (see :func:`fercl_cli.sources.fer2013.open_fer2013`)."""
+def fer2013_spec(data: Path, *, size: int, split: str | None, ferplus: Path | None) -> DatasetSpec:
+    """FER2013 from its CSV or its folder layout (see :func:`fercl_cli.sources.fer2013.open_fer2013`);
+    with the CSV, ``split`` (default ``public``) names the reported test Usage and ``ferplus`` the FER+
+    label file. Both are part of the key (they move rows between splits, or relabel them)."""
     from fercl_cli.sources.fer2013 import Fer2013Csv, open_fer2013
 
-    source = open_fer2013(Path(data), size=size)
+    source = open_fer2013(Path(data), size=size, split=split, ferplus=ferplus)
     if isinstance(source, Fer2013Csv):
         files, root = [source.csv], source.csv.parent
+        if source.ferplus is not None:
+            files.append(source.ferplus)
+        options = {"size": size, "layout": "csv", "split": source.split_choice, "labels": source.label_set}
     else:
         files, root = walk_files(source.root / "train") + walk_files(source.root / "test"), source.root
-    options = {"size": size, "layout": "csv" if isinstance(source, Fer2013Csv) else "folders"}
+        options = {"size": size, "layout": "folders", "split": "folders", "labels": "fer2013"}
     key = fingerprint("fer2013", root, files, options)
     return DatasetSpec("fer2013", Path(data), key, options, lambda: source)
+
+
+def rafdb_spec(data: Path, *, images: str, size: int) -> DatasetSpec:
+    """RAF-DB basic under ``data`` (see :class:`fercl_cli.sources.rafdb.RafDb`); the label file is read and
+    checked now, the images only on a cache miss. The image folder actually read is part of the key."""
+    from fercl_cli.sources.rafdb import RafDb
+
+    source = RafDb(Path(data), images=images, size=size)
+    options = {"size": size, "images": source.images}
+    key = fingerprint("rafdb", Path(data), [source.label_file, *walk_files(source.image_folder)], options)
+    return DatasetSpec("rafdb", Path(data), key, options, lambda: source)
 
 
 def lfw_spec(data_home: Path | None, *, min_faces: int, size: int) -> DatasetSpec:

@@ -9,6 +9,8 @@ from pathlib import Path
 from fercl_cli.errors import FerclError
 
 DEVICES = ("auto", "cpu", "cuda")
+FER2013_SPLITS = ("public", "private")
+RAFDB_IMAGES = ("auto", "aligned", "original")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ TASKS: dict[str, TaskInfo] = {
     "affectnet": TaskInfo("AffectNet expression", "affectnet", "classification", ("linear", "knn", "paper")),
     "affectnet-va": TaskInfo("AffectNet valence/arousal", "affectnet", "regression", ("linear",)),
     "fer2013": TaskInfo("FER2013 expression", "fer2013", "classification", ("linear", "knn", "paper")),
+    "rafdb": TaskInfo("RAF-DB basic expression", "rafdb", "classification", ("linear", "knn", "paper")),
     "lfw": TaskInfo("LFW identity (leakage)", "lfw", "identity", ("nn1",)),
 }
 
@@ -47,6 +50,9 @@ class EvaluateRequest:
     epochs: int = 20
     min_faces: int = 200
     images: Path | None = None
+    split: str | None = None
+    ferplus: Path | None = None
+    rafdb_images: str = "auto"
 
     def protocol_name(self) -> str:
         """The protocol asked for, or the task's default."""
@@ -67,6 +73,17 @@ class EvaluateRequest:
             raise FerclError(f"--classes must be 8, or 7 to drop Contempt, got {self.classes}")
         if self.classes == 7 and info.dataset != "affectnet":
             raise FerclError(f"--classes 7 applies to AffectNet only, not --task {self.task}")
+        if self.split is not None and self.split not in FER2013_SPLITS:
+            raise FerclError(f"--split must be one of {', '.join(FER2013_SPLITS)}, got {self.split!r}")
+        for given, option in ((self.split, "--split"), (self.ferplus, "--ferplus")):
+            if given is not None and info.dataset != "fer2013":
+                raise FerclError(f"{option} applies to --task fer2013 only, not --task {self.task}")
+        if self.rafdb_images not in RAFDB_IMAGES:
+            raise FerclError(
+                f"--rafdb-images must be one of {', '.join(RAFDB_IMAGES)}, got {self.rafdb_images!r}"
+            )
+        if self.rafdb_images != "auto" and info.dataset != "rafdb":
+            raise FerclError(f"--rafdb-images applies to --task rafdb only, not --task {self.task}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise FerclError(f"--seeds must list distinct integers, got {list(self.seeds)}")
         if self.input_size is not None and self.input_size < 16:

@@ -4,9 +4,10 @@ Tasks and their protocols (the first is the default):
 
 | task | data | protocols |
 |---|---|---|
-| ``affectnet`` | AffectNet expression, 8 or 7 classes; train → validation.csv | linear, knn, paper |
+| ``affectnet`` | AffectNet expression, 8 or 7 classes; train → validation (CSV or .npy release) | linear, knn, paper |
 | ``affectnet-va`` | AffectNet valence and arousal | linear (ridge) |
-| ``fer2013`` | FER2013; Training → PublicTest, PrivateTest selects | linear, knn, paper |
+| ``fer2013`` | FER2013 or FER+ labels; Training → PublicTest, PrivateTest selects (or reversed) | linear, knn, paper |
+| ``rafdb`` | RAF-DB basic, 7 classes; train → test | linear, knn, paper |
 | ``lfw`` | LFW identities (identity leakage, lower is better) | nn1 |
 
 Frozen-feature protocols extract the features once per (dataset, checkpoint) and cache them; ``paper``
@@ -29,7 +30,7 @@ from fercl_cli.errors import FerclError
 from fercl_cli.evaluate import cache, results
 from fercl_cli.evaluate.backbones import Backbone, resolve_backbone
 from fercl_cli.evaluate.calibrate import calibrate_batchnorm, calibration_rows
-from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec
+from fercl_cli.evaluate.datasets import DatasetSpec, affectnet_spec, fer2013_spec, lfw_spec, rafdb_spec
 from fercl_cli.evaluate.features import (
     extract_features,
     network_input_size,
@@ -42,6 +43,7 @@ from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS, FinetuneCo
 from fercl_cli.evaluate.probes import TooFewRowsError
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 from fercl_cli.evaluate.request import TASKS, EvaluateRequest
+from fercl_cli.sources.fer2013 import usage_splits
 from fercl_cli.sources.labelled import ALL, SELECT, TEST, TRAIN
 
 PROTOCOL_DESCRIPTIONS: dict[str, str] = {
@@ -65,7 +67,9 @@ def _dataset(request: EvaluateRequest) -> DatasetSpec:
     if name == "affectnet":
         return affectnet_spec(request.data, images=request.images, classes=request.classes, size=size)
     if name == "fer2013":
-        return fer2013_spec(request.data, size=size)
+        return fer2013_spec(request.data, size=size, split=request.split, ferplus=request.ferplus)
+    if name == "rafdb":
+        return rafdb_spec(request.data, images=request.rafdb_images, size=size)
     return lfw_spec(request.data, min_faces=request.min_faces, size=size)
 
 
@@ -254,9 +258,27 @@ def _split_rows(data: cache.CachedDataset) -> dict[str, int]:
     return {split: int(n) for split in cache.SPLIT_NAMES if (n := (data.splits == split).sum())}
 
 
-def _task_title(request: EvaluateRequest) -> str:
-    title = TASKS[request.task].title
-    return f"{title} ({request.classes} classes)" if request.task == "affectnet" else title
+def _task_title(request: EvaluateRequest, spec: DatasetSpec) -> str:
+    """The task's title with what sets its numbers apart: AffectNet's classes and release, FER2013's split
+    and label set, RAF-DB's images."""
+    title, options = TASKS[request.task].title, spec.options
+    if spec.name == "affectnet":
+        npy = options["release"] == "npy"
+        if request.task == "affectnet":
+            return f"{title} ({request.classes} classes{', .npy release' if npy else ''})"
+        return f"{title} (.npy release)" if npy else title
+    if spec.name == "rafdb":
+        faces = "aligned faces" if options["images"] == "aligned" else "faces detected in the original photos"
+        return f"{title} ({faces})"
+    if spec.name != "fer2013":
+        return title
+    if options["layout"] == "folders":
+        return f"{title} (folder layout: test/ reported)"
+    usage = {role: name for name, role in usage_splits(options["split"]).items()}
+    splits = f"test {usage[TEST]}, select {usage[SELECT]}"
+    if options["labels"] == "ferplus":
+        return f"{title}, FER+ labels (8 classes, majority vote; {splits})"
+    return f"{title} ({splits})"
 
 
 def _with_input_size(request: EvaluateRequest, backbone: Backbone) -> tuple[EvaluateRequest, str]:
@@ -344,7 +366,7 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
             "device": str(device),
         },
         "task": request.task,
-        "task_title": _task_title(request),
+        "task_title": _task_title(request, spec),
         "kind": info.kind,
         "protocol": protocol,
         "protocol_description": PROTOCOL_DESCRIPTIONS[description_key],

@@ -1,4 +1,4 @@
-"""Generating the whole sample corpus: options, checks, the four datasets, identities and a manifest.
+"""Generating the whole sample corpus: options, checks, the five datasets, identities and a manifest.
 
 Layout under the output folder::
 
@@ -7,6 +7,7 @@ Layout under the output folder::
     voxceleb/            videos/, unzippedIntervalFaces/, vox1_meta.csv, ground_truth.csv, contact_sheet.jpg
     affectnet/           Manually_Annotated_Images/, training.csv, validation.csv, ground_truth.csv
     fer2013/             fer2013.csv, ground_truth.csv
+    rafdb/               EmoLabel/list_patition_label.txt, Image/original/, Image/aligned/, ground_truth.csv
     lfw/                 lfw_home/ (lfw_funneled/, pairs*.txt), ground_truth.csv
 """
 
@@ -26,9 +27,10 @@ from fercl_cli.faces.types import FaceBackend
 from fercl_cli.space import is_disk_full, no_space_error
 
 MANIFEST = "sample.json"
-_OUTPUTS = ("voxceleb", "affectnet", "fer2013", "lfw", "identities.csv", MANIFEST)
+_OUTPUTS = ("voxceleb", "affectnet", "fer2013", "rafdb", "lfw", "identities.csv", MANIFEST)
 N_AFFECTNET_CLASSES = 8
 N_FER_CLASSES = 7
+N_RAFDB_CLASSES = 7
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ class SampleOptions:
         clips_per_identity: clips per person (two clips per video id).
         seconds: clip length in seconds (25 fps).
         seed: the random seed; the same seed gives the same corpus.
-        eval_identities: people in AffectNet, FER2013 and LFW (at least two, for LFW's pairs).
-        images_per_class: AffectNet and FER2013 photos per person and class.
+        eval_identities: people in AffectNet, FER2013, RAF-DB and LFW (at least two, for LFW's pairs).
+        images_per_class: AffectNet, FER2013 and RAF-DB photos per person and class.
         lfw_images: LFW photos per person (at least two).
     """
 
@@ -134,7 +136,8 @@ def total_work(options: SampleOptions) -> int:
     from fercl_cli.sample.voxceleb import frames_per_clip
 
     clips = options.identities * options.clips_per_identity * frames_per_clip(options.seconds)
-    stills = options.eval_identities * options.images_per_class * (N_AFFECTNET_CLASSES + N_FER_CLASSES)
+    classes = N_AFFECTNET_CLASSES + N_FER_CLASSES + N_RAFDB_CLASSES
+    stills = options.eval_identities * options.images_per_class * classes
     return clips + stills + options.eval_identities * options.lfw_images
 
 
@@ -198,6 +201,7 @@ def _generate(
     from fercl_cli.sample.identities import REAL, cast, real_identities
     from fercl_cli.sample.lfw import write_lfw
     from fercl_cli.sample.photos import find_source_photos
+    from fercl_cli.sample.rafdb import write_rafdb
     from fercl_cli.sample.voxceleb import voxceleb_id, write_voxceleb
 
     total = total_work(options)
@@ -230,6 +234,8 @@ def _generate(
     affectnet = write_affectnet(root, people.evaluation, options.images_per_class, options.seed, tick)
     stage = "fer2013"
     fer = write_fer2013(root, people.evaluation, options.images_per_class, options.seed, tick)
+    stage = "rafdb"
+    rafdb = write_rafdb(root, people.evaluation, options.images_per_class, options.seed, tick)
     stage = "lfw"
     lfw = write_lfw(root, people.evaluation, options.lfw_images, options.seed, tick)
     ids = {identity.name: voxceleb_id(i) for i, identity in enumerate(people.pretraining)}
@@ -248,6 +254,7 @@ def _generate(
             "voxceleb": asdict(vox),
             "affectnet": asdict(affectnet),
             "fer2013": asdict(fer),
+            "rafdb": asdict(rafdb),
             "lfw": asdict(lfw),
         },
         paths={
@@ -258,6 +265,7 @@ def _generate(
             "contact_sheet": str(sheet),
             "affectnet": str(root / "affectnet"),
             "fer2013": str(root / "fer2013" / "fer2013.csv"),
+            "rafdb": str(root / "rafdb"),
             "lfw_data_home": str(root / "lfw"),
             "identities": str(root / "identities.csv"),
         },

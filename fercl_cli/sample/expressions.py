@@ -30,6 +30,16 @@ FER2013_CODE: dict[str, int] = {
     "surprise": 5,
     "neutral": 6,
 }
+# RAF-DB basic's 7 classes: 1 Surprise, 2 Fear, 3 Disgust, 4 Happiness, 5 Sadness, 6 Anger, 7 Neutral.
+RAFDB_CODE: dict[str, int] = {
+    "surprise": 1,
+    "fear": 2,
+    "disgust": 3,
+    "happy": 4,
+    "sad": 5,
+    "anger": 6,
+    "neutral": 7,
+}
 
 # (valence, arousal) at full intensity, placed on Russell's circumplex; a frame's values are these times
 # its intensity (neutral is (0, 0)). Chosen, not measured.

@@ -11,6 +11,10 @@ Rows with codes 8-10 are dropped (counted); ``classes=7`` also drops Contempt (c
 like the pretraining crops (:func:`fercl_cli.faces.align.align_face`) when the landmarks parse, otherwise
 cut as the square around the CSV face box (counted). Protocol: training.csv fits (a held-out part of it
 selects hyper-parameters), validation.csv is the reported test set.
+
+AffectNet's newer release (``train_set/``, ``val_set/`` with per-image ``.npy`` annotations) is read by
+:mod:`fercl_cli.sources.affectnet_npy`; :func:`open_affectnet` tells the two apart and refuses a folder
+that mixes them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +54,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "valence",
     "arousal",
 )
+CSV_FILES: tuple[str, ...] = ("training.csv", "validation.csv")
+LIST_FOLDERS: tuple[str, ...] = ("", "Manually_Annotated_file_lists")
+NPY_SETS: tuple[str, ...] = ("train_set", "val_set")
 _BOX = ("face_x", "face_y", "face_width", "face_height")
 _NUMERIC = (*_BOX, "expression", "valence", "arousal")
 _LANDMARKS = "facial_landmarks"
@@ -104,6 +112,27 @@ def box_crop(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray | None
     square = padded[y0 + pad : y0 + pad + side, x0 + pad : x0 + pad + side]
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
     return cv2.resize(square, (size, size), interpolation=interpolation)
+
+
+def kept_codes(codes: np.ndarray, classes: int) -> tuple[np.ndarray, int, int]:
+    """bool [N]: the rows of int [N] expression ``codes`` kept for ``classes`` (8, or 7 to drop Contempt);
+    and how many were dropped as codes 8-10 and as Contempt."""
+    non_emotion = codes >= 8
+    contempt = (codes == CONTEMPT) if classes == 7 else np.zeros_like(non_emotion)
+    return ~(non_emotion | contempt), int(non_emotion.sum()), int(contempt.sum())
+
+
+def aligned_crop(image: np.ndarray, landmarks: np.ndarray | None, size: int) -> np.ndarray | None:
+    """uint8 [size, size, 3]: ``image`` aligned on float [68, 2] ``landmarks`` (source px) like the
+    pretraining crops; None when there are no landmarks or they are degenerate."""
+    from fercl_cli.faces.align import align_face
+
+    if landmarks is None:
+        return None
+    try:
+        return align_face(image, landmarks, size=size).image
+    except ValueError:
+        return None
 
 
 class AffectNetCsv:
@@ -172,11 +201,7 @@ class AffectNetCsv:
             v = numbers[name]
             self._check(v, ((v >= -1) & (v <= 1)) | (v == MISSING), name, "in [-1, 1], or -2 for missing")
         code = expression.astype(np.int64)
-        non_emotion = code >= 8
-        contempt = (code == CONTEMPT) if classes == 7 else np.zeros_like(non_emotion)
-        self._keep = ~(non_emotion | contempt)
-        self.dropped_non_emotion = int(non_emotion.sum())
-        self.dropped_contempt = int(contempt.sum())
+        self._keep, self.dropped_non_emotion, self.dropped_contempt = kept_codes(code, classes)
         self.paths = table["subDirectory_filePath"].to_numpy(dtype=object)[self._keep]
         self.labels = code[self._keep]
         self.boxes = np.stack([numbers[c] for c in _BOX], axis=1)[self._keep]
@@ -258,7 +283,7 @@ class AffectNetCsv:
             self.unreadable_images += 1
             return None
         image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        crop = self._aligned(image, landmarks_text) if self.align else None
+        crop = aligned_crop(image, parse_landmarks(landmarks_text), self.size) if self.align else None
         if crop is None:
             crop = box_crop(image, self.boxes[i], self.size)
             if crop is None:
@@ -274,17 +299,6 @@ class AffectNetCsv:
             valence=float(self.valence[i]),
             arousal=float(self.arousal[i]),
         )
-
-    def _aligned(self, image: np.ndarray, landmarks_text: str) -> np.ndarray | None:
-        from fercl_cli.faces.align import align_face
-
-        landmarks = parse_landmarks(landmarks_text)
-        if landmarks is None:
-            return None
-        try:
-            return align_face(image, landmarks, size=self.size).image
-        except ValueError:
-            return None
 
     def counts(self) -> dict[str, int]:
         """Rows kept and dropped, and what the last iteration skipped or cropped from the box."""
@@ -335,12 +349,15 @@ class AffectNetCsv:
 
 
 class AffectNet:
-    """AffectNet's training CSV (split ``train``) followed by its validation CSV (split ``test``)."""
+    """AffectNet's training part (split ``train``) followed by its validation part (split ``test``): the
+    two CSVs of the CSV release, or ``train_set`` and ``val_set`` of the .npy release
+    (:mod:`fercl_cli.sources.affectnet_npy`)."""
 
     name = "affectnet"
 
-    def __init__(self, parts: Sequence[AffectNetCsv]) -> None:
+    def __init__(self, parts: Sequence[Any], release: str = "csv") -> None:
         self.parts = tuple(parts)
+        self.release = release
         self.class_names = AFFECTNET_CLASSES[: self.parts[0].classes]
 
     def __len__(self) -> int:
@@ -351,7 +368,7 @@ class AffectNet:
             yield from part
 
     def counts(self) -> dict[str, int]:
-        """Every counter of :meth:`AffectNetCsv.counts` summed over the CSVs, plus ``rows_<split>``."""
+        """Every counter of the parts' ``counts()`` summed over the parts, plus ``rows_<split>``."""
         total: dict[str, int] = {}
         for part in self.parts:
             for key, value in part.counts().items():
@@ -360,7 +377,7 @@ class AffectNet:
         return total
 
     def notes(self) -> list[str]:
-        """The notes of every CSV."""
+        """The notes of every part."""
         return [note for part in self.parts for note in part.notes()]
 
 
@@ -373,30 +390,53 @@ def _find(root: Path, name: str, candidates: Sequence[str]) -> Path:
     )
 
 
+def affectnet_release(root: Path) -> str:
+    """Which AffectNet release ``root`` holds: ``npy`` (``train_set/``, ``val_set/``) or ``csv`` (also when
+    it holds neither, so that the CSV release's messages say what is missing).
+
+    Raises:
+        FerclError: ``root`` holds files of both releases.
+    """
+    root = Path(root)
+    csvs = [f"{d}/{f}".lstrip("/") for d in LIST_FOLDERS for f in CSV_FILES if (root / d / f).is_file()]
+    sets = [f"{name}/" for name in NPY_SETS if (root / name).is_dir()]
+    if csvs and sets:
+        raise FerclError(
+            f"{root}: mixes the two AffectNet releases, the CSV one ({', '.join(csvs)}) and the .npy one "
+            f"({', '.join(sets)}); pass a folder that holds only one of them"
+        )
+    return "npy" if sets else "csv"
+
+
 def open_affectnet(
     root: Path, *, images: Path | None = None, classes: int = 8, size: int = 128, align: bool = True
 ) -> AffectNet:
-    """AffectNet under ``root``: ``training.csv`` and ``validation.csv`` in ``root`` or
-    ``root/Manually_Annotated_file_lists``, images in ``images`` or ``root/Manually_Annotated_Images``.
+    """AffectNet under ``root``, either release (:func:`affectnet_release`). The CSV release:
+    ``training.csv`` and ``validation.csv`` in ``root`` or ``root/Manually_Annotated_file_lists``, images in
+    ``images`` or ``root/Manually_Annotated_Images``; the .npy release: see
+    :func:`fercl_cli.sources.affectnet_npy.open_affectnet_npy` (``images`` must be None).
 
     See :class:`AffectNetCsv` for the other arguments.
     """
     root = Path(root)
     if not root.is_dir():
         raise FerclError(f"{root}: AffectNet folder not found")
-    lists = ("", "Manually_Annotated_file_lists")
+    if affectnet_release(root) == "npy":
+        from fercl_cli.sources.affectnet_npy import open_affectnet_npy
+
+        return open_affectnet_npy(root, images=images, classes=classes, size=size, align=align)
     image_root = (
         Path(images) if images is not None else _find(root, "image folder", ("Manually_Annotated_Images",))
     )
     parts = [
         AffectNetCsv(
-            _find(root, file, [f"{d}/{file}".lstrip("/") for d in lists]),
+            _find(root, file, [f"{d}/{file}".lstrip("/") for d in LIST_FOLDERS]),
             image_root,
             split,
             classes=classes,
             size=size,
             align=align,
         )
-        for file, split in (("training.csv", TRAIN), ("validation.csv", TEST))
+        for file, split in zip(CSV_FILES, (TRAIN, TEST), strict=True)
     ]
-    return AffectNet(parts)
+    return AffectNet(parts, release="csv")

@@ -1,4 +1,5 @@
-"""The record every evaluation-dataset reader (AffectNet, FER2013, LFW) yields, and the interface they share.
+"""The record every evaluation-dataset reader (AffectNet, FER2013, RAF-DB, LFW) yields, and the interface they
+share.
 
 Split names follow the evaluation protocol, not the dataset's own words: ``train`` fits the probe,
 ``select`` chooses its hyper-parameters, ``test`` is reported, ``all`` is a pool the protocol splits
@@ -26,7 +27,8 @@ class LabelledImage:
 
     Attributes:
         image: uint8 [S, S, 3] RGB (S = the reader's ``size``; LFW with ``size=None`` keeps [62, 47, 3]).
-        label: class code in the dataset's own numbering (AffectNet 0-7, FER2013 0-6, LFW person index).
+        label: class code in the dataset's own numbering (AffectNet 0-7, FER2013 0-6, FER+ 0-7, LFW person
+            index), or RAF-DB's 1-7 minus one (0-6): always the index into the reader's ``class_names``.
         split: ``train``, ``select``, ``test`` or ``all``.
         key: where the image came from: a path relative to the dataset root, or ``<file>:<line>``.
         valence, arousal: AffectNet's continuous labels in [-1, 1]; NaN when missing or not annotated.

@@ -198,3 +198,45 @@ def test_classes_in_test_but_not_in_training_are_noted(tmp_path):
     assert result.exit_code == 0, result.output
     notes = json.loads(result.stdout)["notes"]
     assert any("class(es) Disgust are in the test split but not in training" in note for note in notes)
+
+
+def test_fer2013_private_split_and_ferplus_labels_are_named_in_the_table_and_the_json(world, tmp_path):
+    from tests.evaluate.data import make_ferplus_csv
+
+    ferplus = make_ferplus_csv(world["fer2013"])
+    args = ["--task", "fer2013", "--checkpoint", "random", "--arch", "resnet18", "--protocol", "knn"]
+    args += ["--data", str(world["fer2013"]), "--cache", str(tmp_path / "cache"), "--split", "private"]
+    shown = evaluate(*args, env=WIDE)
+    assert shown.exit_code == 0, shown.output
+    assert "FER2013 expression (test PrivateTest, select PublicTest) · protocol knn" in words(shown.stdout)
+    payload = json.loads(evaluate(*args, "--ferplus", str(ferplus), "--json").stdout)
+    assert payload["data"]["options"]["split"] == "private"
+    assert payload["data"]["options"]["labels"] == "ferplus"
+    assert payload["task_title"] == (
+        "FER2013 expression, FER+ labels (8 classes, majority vote; test PrivateTest, select PublicTest)"
+    )
+    bad = evaluate("--task", "fer2013", "--checkpoint", "random", "--arch", "resnet18", "--split", "dev")
+    assert bad.exit_code == 2 and bad.output == "error: --split must be one of public, private, got 'dev'\n"
+
+
+def test_rafdb_end_to_end_with_random_init(tmp_path):
+    from tests.evaluate.data import make_rafdb
+
+    data = make_rafdb(tmp_path / "rafdb")
+    args = ["--task", "rafdb", "--checkpoint", "random", "--arch", "resnet18", "--data", str(data)]
+    result = evaluate(*args, "--out", str(tmp_path / "rafdb.json"), env=WIDE)
+    assert result.exit_code == 0, result.output
+    shown = words(result.stdout)
+    assert "RAF-DB basic expression (aligned faces) · protocol linear" in shown
+    assert "Happiness" in shown and "per class" in shown
+    assert f"note: RAF-DB: 1 listed image(s) not found under {data / 'Image' / 'aligned'}" in shown
+    saved = json.loads((tmp_path / "rafdb.json").read_text())
+    assert saved["task"] == "rafdb" and saved["data"]["cache"].startswith(str(data / ".fercl-cache"))
+    assert sum(c["support"] for c in saved["summary"]["per_class"]) == 14
+    missing = evaluate(
+        "--task", "rafdb", "--checkpoint", "random", "--arch", "resnet18", "--data", str(tmp_path)
+    )
+    assert missing.exit_code == 2 and len(missing.output.strip().splitlines()) == 1
+    assert missing.output.startswith(
+        f"error: {tmp_path / 'EmoLabel' / 'list_patition_label.txt'}: RAF-DB label"
+    )

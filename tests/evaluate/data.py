@@ -54,6 +54,29 @@ def make_affectnet(root: Path, train_per_class: int = 5, test_per_class: int = 2
     return root
 
 
+def make_affectnet_npy(root: Path, train_per_class: int = 5, test_per_class: int = 2, seed: int = 0) -> Path:
+    """AffectNet's .npy release (``train_set/``, ``val_set/``) with 8 classes; expressions stored as numpy
+    strings like the release, plus one training annotation of code 10 (dropped) and one whose image is
+    absent (counted and skipped)."""
+    rng = np.random.default_rng(seed)
+    landmarks = MEAN_SHAPE * 24.0 + (48.0, 40.0)
+    number = 0
+    for name, per_class in (("train_set", train_per_class), ("val_set", test_per_class)):
+        images, annotations = root / name / "images", root / name / "annotations"
+        images.mkdir(parents=True, exist_ok=True)
+        annotations.mkdir(parents=True, exist_ok=True)
+        for code in [*range(8), 10] if name == "train_set" else range(8):
+            for _ in range(per_class if code < 8 else 1):
+                cv2.imwrite(str(images / f"{number}.jpg"), face_image(rng, code))
+                np.save(annotations / f"{number}_exp.npy", np.array(str(code)))
+                np.save(annotations / f"{number}_val.npy", np.array(f"{rng.uniform(-1, 1):.3f}"))
+                np.save(annotations / f"{number}_aro.npy", np.array(f"{rng.uniform(-1, 1):.3f}"))
+                np.save(annotations / f"{number}_lnd.npy", landmarks.reshape(-1).astype(str))
+                number += 1
+    np.save(root / "train_set" / "annotations" / f"{number}_exp.npy", np.array("1"))  # image absent
+    return root
+
+
 def make_fer2013_csv(path: Path, per_split: tuple[int, int, int] = (3, 2, 2), seed: int = 0) -> Path:
     """``fer2013.csv`` with every class in Training, PrivateTest and PublicTest."""
     rng = np.random.default_rng(seed)
@@ -64,6 +87,48 @@ def make_fer2013_csv(path: Path, per_split: tuple[int, int, int] = (3, 2, 2), se
                 grey = np.clip(rng.normal(60 + 25 * code, 20, 48 * 48), 0, 255).astype(int)
                 lines.append(f"{code},{' '.join(map(str, grey))},{usage}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def make_rafdb(root: Path, train_per_class: int = 5, test_per_class: int = 2, seed: int = 0) -> Path:
+    """RAF-DB basic in the official layout (label file, 100×100 ``Image/aligned`` faces) with the 7 classes,
+    plus one listed training image that is absent (counted and skipped)."""
+    rng = np.random.default_rng(seed)
+    aligned = root / "Image" / "aligned"
+    aligned.mkdir(parents=True, exist_ok=True)
+    lines, numbers = [], {"train": 0, "test": 0}
+    for split, per_class, digits in (("train", train_per_class, 5), ("test", test_per_class, 4)):
+        for code in range(1, 8):
+            for _ in range(per_class):
+                numbers[split] += 1
+                stem = f"{split}_{numbers[split]:0{digits}d}"
+                face = cv2.resize(face_image(rng, code), (100, 100), interpolation=cv2.INTER_CUBIC)
+                cv2.imwrite(str(aligned / f"{stem}_aligned.jpg"), face)
+                lines.append(f"{stem}.jpg {code}")
+    lines.append(f"train_{numbers['train'] + 1:05d}.jpg 4")
+    (root / "EmoLabel").mkdir(exist_ok=True)
+    (root / "EmoLabel" / "list_patition_label.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def make_ferplus_csv(fer_csv: Path, seed: int = 0) -> Path:
+    """``fer2013new.csv`` next to ``fer_csv``: 10 votes per row, a clear majority for FER+ class
+    ``row % 8``, except every 9th row, whose votes tie between neutral and happiness (dropped)."""
+    from fercl_cli.sources.ferplus import CSV_COLUMNS
+
+    rng = np.random.default_rng(seed)
+    usages = [line.rsplit(",", 1)[1] for line in fer_csv.read_text().splitlines()[1:]]
+    lines = [",".join(CSV_COLUMNS)]
+    for row, usage in enumerate(usages):
+        votes = np.zeros(10, dtype=int)
+        if row % 9 == 8:
+            votes[:2] = 5
+        else:
+            votes[row % 8] = 7
+            votes[rng.choice([c for c in range(10) if c != row % 8], 3)] += 1
+        lines.append(f"{usage},fer{row:07d}.png,{','.join(map(str, votes))}")
+    path = fer_csv.with_name("fer2013new.csv")
     path.write_text("\n".join(lines) + "\n")
     return path
 

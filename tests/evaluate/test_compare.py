@@ -17,7 +17,9 @@ from fercl_cli.evaluate.compare import (
 from fercl_cli.evaluate.results import RESULTS_FORMAT
 
 
-def write_result(path: Path, *, ckpt: str, task: str, protocol: str, metrics: dict, classes: int = 8) -> Path:
+def write_result(
+    path: Path, *, ckpt: str, task: str, protocol: str, metrics: dict, classes: int = 8, options=None
+) -> Path:
     """The parts of a results file that ``fercl report`` reads."""
     kind = {"affectnet-va": "regression", "lfw": "identity"}.get(task, "classification")
     payload = {
@@ -35,6 +37,8 @@ def write_result(path: Path, *, ckpt: str, task: str, protocol: str, metrics: di
         },
         "summary": {"metrics": metrics},
     }
+    if options is not None:
+        payload["data"] = {"options": options}
     path.write_text(json.dumps(payload))
     return path
 
@@ -131,6 +135,30 @@ def test_seven_classes_are_their_own_columns(tmp_path: Path):
         classes=7,
     )
     assert compare([path]).columns[0].task == "affectnet-7"
+
+
+@pytest.mark.parametrize(
+    ("task", "options", "key", "label"),
+    [
+        ("fer2013", {"split": "public", "labels": "fer2013"}, "fer2013", "FER2013 F1 % [knn]"),
+        (
+            "fer2013",
+            {"split": "private", "labels": "fer2013"},
+            "fer2013-private",
+            "FER2013 private F1 % [knn]",
+        ),
+        ("fer2013", {"split": "public", "labels": "ferplus"}, "ferplus", "FER+ F1 % [knn]"),
+        ("fer2013", {"split": "private", "labels": "ferplus"}, "ferplus-private", "FER+ private F1 % [knn]"),
+        ("affectnet", {"release": "npy"}, "affectnet-npy", "AffectNet npy F1 % [knn]"),
+        ("affectnet", {"release": "csv"}, "affectnet", "AffectNet F1 % [knn]"),
+        ("rafdb", {"images": "aligned"}, "rafdb", "RAF-DB F1 % [knn]"),
+    ],
+)
+def test_splits_label_sets_and_releases_never_share_a_column(tmp_path: Path, task, options, key, label):
+    kwargs = {"ckpt": "c", "protocol": "knn", "metrics": {"macro_f1": ms(0.5)}}
+    path = write_result(tmp_path / "r.json", task=task, options=options, **kwargs)
+    (column,) = compare([path]).columns
+    assert (column.task, column.label) == (key, label)
 
 
 def test_duplicates_and_bad_files_are_explained(files, tmp_path: Path):

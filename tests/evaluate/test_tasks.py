@@ -212,3 +212,122 @@ def test_the_random_floor_calibrates_batchnorm_on_the_training_split_and_says_so
     assert not np.allclose(features["calibrated"], features["raw"])
     again = evaluate(request(world, "affectnet", checkpoint="random", arch="resnet18"))
     assert again["data"]["features"]["hit"] is True and again["runs"] == calibrated["runs"]
+
+
+def test_fer2013_split_chooses_which_test_usage_is_reported_and_the_results_name_it(tmp_path: Path):
+    from fercl_cli.evaluate.cache import read_dataset
+
+    csv = make_fer2013_csv(tmp_path / "fer" / "fer2013.csv", per_split=(3, 2, 1))
+    usage = {
+        f"fer2013.csv:{i + 2}": line.rsplit(",", 1)[1]
+        for i, line in enumerate(csv.read_text().splitlines()[1:])
+    }
+    fer = {"task": "fer2013", "checkpoint": "random", "arch": "resnet18", "data": csv, "protocol": "knn"}
+    fer.update(input_size=INPUT_SIZE, cache_dir=tmp_path / "cache")
+    shown: dict[str, set[str]] = {}
+    for split, test_usage, rows in (("public", "PublicTest", 7), ("private", "PrivateTest", 14)):
+        result = evaluate(EvaluateRequest(**fer, split=split))
+        assert result["data"]["options"]["split"] == split and result["data"]["rows"]["test"] == rows
+        other = "PrivateTest" if split == "public" else "PublicTest"
+        assert result["task_title"] == f"FER2013 expression (test {test_usage}, select {other})"
+        data = read_dataset(Path(result["data"]["cache"]))
+        shown[split] = set(data.keys[data.rows("test")])
+        assert {usage[k] for k in shown[split]} == {test_usage}
+        assert {usage[k] for k in data.keys[data.rows("select")]} == {other}
+    assert not shown["public"] & shown["private"]
+    default = evaluate(EvaluateRequest(**fer))
+    assert default["data"]["options"]["split"] == "public" and default["data"]["cache_hit"] is True
+
+
+def test_ferplus_labels_give_eight_classes_and_their_own_cache(tmp_path: Path):
+    from tests.evaluate.data import make_ferplus_csv
+
+    csv = make_fer2013_csv(tmp_path / "fer" / "fer2013.csv", per_split=(4, 2, 2))
+    ferplus = make_ferplus_csv(csv)
+    base = {"task": "fer2013", "checkpoint": "random", "arch": "resnet18", "data": csv, "protocol": "knn"}
+    base.update(input_size=INPUT_SIZE, cache_dir=tmp_path / "cache")
+    plain = evaluate(EvaluateRequest(**base))
+    result = evaluate(EvaluateRequest(**base, ferplus=ferplus))
+    assert (
+        result["data"]["options"]["labels"] == "ferplus" and plain["data"]["options"]["labels"] == "fer2013"
+    )
+    assert result["data"]["hash"] != plain["data"]["hash"] and result["data"]["cache_hit"] is False
+    assert result["data"]["class_names"][-1] == "Contempt" and len(result["summary"]["per_class"]) == 8
+    n_rows = 7 * (4 + 2 + 2)
+    assert result["data"]["counts"]["ferplus_tied"] == n_rows // 9
+    assert sum(result["data"]["rows"].values()) == n_rows - n_rows // 9
+    assert result["task_title"] == (
+        "FER2013 expression, FER+ labels (8 classes, majority vote; test PublicTest, select PrivateTest)"
+    )
+    assert any("FER+ labels, the majority vote" in note for note in result["notes"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"task": "fer2013", "split": "val"}, "--split must be one of public, private, got 'val'"),
+        (
+            {"task": "affectnet", "split": "public"},
+            "--split applies to --task fer2013 only, not --task affectnet",
+        ),
+        (
+            {"task": "lfw", "ferplus": Path("x.csv")},
+            "--ferplus applies to --task fer2013 only, not --task lfw",
+        ),
+    ],
+)
+def test_fer2013_options_are_checked_before_anything_loads(kwargs, message):
+    with pytest.raises(FerclError) as error:
+        EvaluateRequest(checkpoint="random", data=Path("."), **kwargs).check()
+    assert str(error.value) == message
+
+
+def test_rafdb_scores_seven_classes_on_the_official_test_split(tmp_path: Path):
+    from tests.evaluate.data import make_rafdb
+
+    data = make_rafdb(tmp_path / "rafdb")
+    base = {"task": "rafdb", "checkpoint": "random", "arch": "resnet18", "data": data}
+    base.update(input_size=INPUT_SIZE, cache_dir=tmp_path / "cache")
+    result = evaluate(EvaluateRequest(**base))
+    assert result["data"]["rows"] == {"train": 35, "test": 14}
+    assert result["data"]["counts"]["missing_images"] == 1
+    assert result["data"]["class_names"] == [
+        "Surprise",
+        "Fear",
+        "Disgust",
+        "Happiness",
+        "Sadness",
+        "Anger",
+        "Neutral",
+    ]
+    assert result["data"]["options"] == {"size": 37, "images": "aligned"}
+    assert result["task_title"] == "RAF-DB basic expression (aligned faces)"
+    assert result["runs"][0]["selection"].startswith("held-out 20% of train")
+    assert [c["support"] for c in result["summary"]["per_class"]] == [2] * 7
+    assert np.sum(result["summary"]["confusion"]["matrix"]) == 14
+    assert any("RAF-DB's own alignment" in note for note in result["notes"])
+    with pytest.raises(FerclError, match="--rafdb-images applies to --task rafdb only"):
+        evaluate(EvaluateRequest(**{**base, "task": "fer2013"}, rafdb_images="aligned"))
+    with pytest.raises(FerclError, match="RAF-DB original photos not found"):
+        evaluate(EvaluateRequest(**base, rafdb_images="original"))
+
+
+def test_affectnet_npy_release_is_detected_and_named(tmp_path: Path):
+    from tests.evaluate.data import make_affectnet_npy
+
+    data = make_affectnet_npy(tmp_path / "affectnet")
+    base = {"checkpoint": "random", "arch": "resnet18", "data": data, "protocol": "knn"}
+    base.update(input_size=INPUT_SIZE, cache_dir=tmp_path / "cache")
+    result = evaluate(EvaluateRequest(task="affectnet", **base))
+    assert result["data"]["options"]["release"] == "npy"
+    assert result["task_title"] == "AffectNet expression (8 classes, .npy release)"
+    assert result["data"]["rows"] == {"train": 40, "test": 16}
+    counts = result["data"]["counts"]
+    assert (counts["missing_images"], counts["dropped_non_emotion"], counts["rows_test"]) == (1, 1, 16)
+    assert result["data"]["features"]["hit"] is False
+    va = evaluate(EvaluateRequest(task="affectnet-va", **{**base, "protocol": None}))
+    assert va["task_title"] == "AffectNet valence/arousal (.npy release)" and va["data"]["cache_hit"] is True
+    assert va["summary"]["scored_rows"] == {"valence": 16, "arousal": 16}
+    (data / "training.csv").write_text("x\n")
+    with pytest.raises(FerclError, match="mixes the two AffectNet releases"):
+        evaluate(EvaluateRequest(task="affectnet", **base))

@@ -151,3 +151,27 @@ def test_bad_folder_layouts_are_named(folders: Path, tmp_path: Path):
         open_fer2013(tmp_path / "nothing")
     with pytest.raises(FerclError, match="FER2013 CSV not found"):
         Fer2013Csv(tmp_path / "fer2013.csv")
+
+
+def test_the_private_split_reports_private_test_and_selects_on_public_test(csv: Path):
+    public, private = Fer2013Csv(csv), Fer2013Csv(csv, split="private")
+    assert [r.split for r in public] == ["train", "train", "select", "test", "test"]
+    assert [r.split for r in private] == ["train", "train", "test", "select", "select"]
+    assert private.counts() == {"rows": 5, "train": 2, "select": 2, "test": 1}
+    assert private.notes()[1] == (
+        "FER2013 splits: Training (2) fits, PublicTest (2) selects hyper-parameters, PrivateTest (1) is "
+        "reported (split private)"
+    )
+    with pytest.raises(ValueError, match="split must be one of public, private"):
+        Fer2013Csv(csv, split="both")
+
+
+def test_the_folder_layout_refuses_a_split_and_ferplus_labels(folders: Path):
+    with pytest.raises(FerclError) as error:
+        open_fer2013(folders, split="public")
+    assert str(error.value) == (
+        f"{folders}: the FER2013 folder layout has no PublicTest or PrivateTest to choose between "
+        "(test/ is reported); drop --split, or pass fer2013.csv"
+    )
+    with pytest.raises(FerclError, match=r"FER\+ labels \(fer2013new\.csv\) follow the rows of fer2013\.csv"):
+        open_fer2013(folders, ferplus=folders / "fer2013new.csv")
