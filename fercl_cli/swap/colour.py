@@ -78,10 +78,12 @@ def local_mean(image: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarr
     if total == 0:
         raise ValueError("no skin pixels inside the landmarks; they are unusable")
     numerator = _smooth(image * weights[..., None], sigma)
-    denominator = _smooth(weights, sigma)[..., None]
-    overall = (image * weights[..., None]).reshape(-1, 3).sum(axis=0) / total
-    near = denominator > 1e-3
-    return np.where(near, numerator / np.maximum(denominator, 1e-3), overall).astype(np.float32)
+    denominator = _smooth(weights, sigma)
+    mean = numerator / np.maximum(denominator, 1e-3)[..., None]
+    far = denominator <= 1e-3
+    if far.any():
+        mean[far] = weights.ravel() @ image.reshape(-1, 3) / total
+    return mean
 
 
 def correct_colours(
