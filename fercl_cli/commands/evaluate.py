@@ -3,39 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    """A rich progress bar on stderr, one line per stage, fed by ``progress(stage, done, total)`` calls."""
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-
-    from fercl_cli import report
-
-    bars = report.progress_display(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        out=report.err_console,
-        transient=True,
-        enabled=enabled,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bars.add_task(stage, total=total)
-        bars.update(tasks[stage], completed=done, total=total)
-
-    with bars:
-        yield update
 
 
 def _print_tables(result: dict[str, Any]) -> None:
@@ -209,7 +180,7 @@ def evaluate(
             f"--confusion {confusion}: the picture is written as PNG; give a path ending in .png"
         )
     with (
-        _progress(enabled=not json_output) as progress,
+        report.stage_progress(enabled=not json_output) as progress,
         disk_full_is_an_error(request.cache_dir or request.data or Path.cwd()),
     ):
         result = evaluate(request, progress)
