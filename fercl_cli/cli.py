@@ -27,6 +27,7 @@ COMMANDS: list[str] = [
     "checkpoint",
     "export",
     "embed",
+    "predict",
     "bench",
 ]
 

@@ -195,12 +195,28 @@ def embed(
             (those are :attr:`Embedding.failures`).
     """
     from fercl_cli.evaluate.backbones import resolve_backbone
-    from fercl_cli.evaluate.features import extract_features, network_input_size, resolve_device, stored_size
-    from fercl_cli.faces import make_backend
+    from fercl_cli.evaluate.features import network_input_size
 
     files = expand_inputs(inputs)
     backbone = resolve_backbone(checkpoint, arch)
     input_size, _ = network_input_size(backbone.config.get("size"), size)
+    return embed_files(files, backbone, input_size, fps, device, batch_size, models_dir, progress)
+
+
+def embed_files(
+    files: Sequence[InputFile],
+    backbone: Any,  # noqa: ANN401 - evaluate.backbones.Backbone (torch inside)
+    input_size: int,
+    fps: Fraction = VOXCELEB_FPS,
+    device: str = "auto",
+    batch_size: int = 64,
+    models_dir: str | None = None,
+    progress: ProgressFn = no_progress,
+) -> Embedding:
+    """:func:`embed` on already listed ``files`` with an already resolved backbone and input size."""
+    from fercl_cli.evaluate.features import extract_features, resolve_device, stored_size
+    from fercl_cli.faces import make_backend
+
     crop_size = stored_size(input_size)
     torch_device = resolve_device(device)
     backend = make_backend("dlib", models_dir)

@@ -12,15 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from fercl_cli.apply.embed import Embedding
 from fercl_cli.errors import FerclError
-from fercl_cli.space import is_disk_full, no_space_error, require_free
+from fercl_cli.space import write_atomic
 
 FORMATS = (".h5", ".npy", ".csv")
 
@@ -35,25 +33,6 @@ def check_out(out: Path) -> Path:
     if out.suffix.lower() not in FORMATS:
         raise FerclError(f"--out {out}: give a path ending in {', '.join(FORMATS)}")
     return out
-
-
-def write_atomic(out: Path, needed: int, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` into a hidden file next to ``out``, then rename onto ``out``; a failure leaves
-    neither ``out`` nor the temporary file, a full disk is one error line."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    require_free(out.parent, needed, out.name)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except OSError as exc:
-        if is_disk_full(exc):
-            raise no_space_error(out, needed, resumes=False) from None
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def metadata_columns() -> list[str]:

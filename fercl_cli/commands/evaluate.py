@@ -142,12 +142,21 @@ def evaluate(
         None, "--out", help="Write the results JSON (everything needed to reproduce)."
     ),
     confusion: Path | None = typer.Option(None, "--confusion", help="Write the confusion matrix as a PNG."),
+    save_head: Path | None = typer.Option(
+        None,
+        "--save-head",
+        help="Write the fitted linear probe of the first seed (logistic: class names, coefficients, "
+        "standardisation; affectnet-va: the two ridge models) with its backbone hash and input size, as .npz "
+        "for fercl predict.",
+    ),
 ) -> None:
     """Evaluate a checkpoint under a named protocol; repeated runs reuse the cached dataset and features.
 
     Protocols: linear (frozen features, logistic or ridge regression, regularisation chosen on held-out data), knn (cosine kNN), nn1 (LFW 1-NN on a 70/30 split), paper (the paper's fine-tuning, run correctly).
 
     Example: fercl evaluate --task affectnet --checkpoint runs/timeaug --data /data/AffectNet --seeds 1,2,3 --out affectnet.json
+
+    Example: fercl evaluate --task affectnet --checkpoint runs/timeaug --data /data/AffectNet --save-head affectnet-head.npz
     """
     from fercl_cli import report
     from fercl_cli.errors import FerclError
@@ -169,6 +178,7 @@ def evaluate(
         epochs=epochs,
         min_faces=min_faces,
         images=images,
+        save_head=save_head,
     )
     request.check()
     from fercl_cli.evaluate.tasks import evaluate  # torch: only once the options are sound
@@ -196,7 +206,7 @@ def evaluate(
         report.print_json(result)
         return
     _print_tables(result)
-    for path, what in ((out, "results"), (confusion, "confusion matrix")):
+    for path, what in ((out, "results"), (confusion, "confusion matrix"), (save_head, "probe head")):
         if path is not None:
             report.console.print(f"{what} written to {path}", markup=False, highlight=False)
 
