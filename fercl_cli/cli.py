@@ -26,6 +26,8 @@ COMMANDS: list[str] = [
     "report",
     "checkpoint",
     "export",
+    "embed",
+    "predict",
     "bench",
 ]
 

@@ -6,7 +6,9 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -292,3 +294,28 @@ def preprocess_summary_table(summary: dict) -> Table:
         ("frames/s", f"{summary['frames_per_second']:.1f}"),
     ]
     return table("fercl preprocess", ["", "value"], rows)
+
+
+@contextmanager
+def stage_progress(enabled: bool) -> Iterator[Any]:
+    """A rich progress bar on stderr, one line per stage, fed by ``progress(stage, done, total)`` calls."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
+    bars = progress_display(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        out=err_console,
+        transient=True,
+        enabled=enabled,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bars.add_task(stage, total=total)
+        bars.update(tasks[stage], completed=done, total=total)
+
+    with bars:
+        yield update

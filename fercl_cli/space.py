@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -149,3 +149,22 @@ def preallocated_memmap(path: str | Path, dtype: Any, shape: tuple[int, ...]) ->
         raise
     os.close(fd)
     return np.memmap(path, dtype=dtype, mode="r+", shape=shape)
+
+
+def write_atomic(out: Path, needed: int, write: Callable[[Path], None]) -> None:
+    """``write(tmp)`` into a hidden file next to ``out``, then rename onto ``out``; a failure leaves
+    neither ``out`` nor the temporary file, a full disk is one error line."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    require_free(out.parent, needed, out.name)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise no_space_error(out, needed, resumes=False) from None
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -3,39 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    """A rich progress bar on stderr, one line per stage, fed by ``progress(stage, done, total)`` calls."""
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-
-    from fercl_cli import report
-
-    bars = report.progress_display(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        out=report.err_console,
-        transient=True,
-        enabled=enabled,
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bars.add_task(stage, total=total)
-        bars.update(tasks[stage], completed=done, total=total)
-
-    with bars:
-        yield update
 
 
 def _print_tables(result: dict[str, Any]) -> None:
@@ -191,12 +162,21 @@ def evaluate(
         None, "--out", help="Write the results JSON (everything needed to reproduce)."
     ),
     confusion: Path | None = typer.Option(None, "--confusion", help="Write the confusion matrix as a PNG."),
+    save_head: Path | None = typer.Option(
+        None,
+        "--save-head",
+        help="Write the fitted linear probe of the first seed (logistic: class names, coefficients, "
+        "standardisation; affectnet-va: the two ridge models) with its backbone hash and input size, as .npz "
+        "for fercl predict.",
+    ),
 ) -> None:
     """Evaluate a checkpoint under a named protocol; repeated runs reuse the cached dataset and features.
 
     Protocols: linear (frozen features, logistic or ridge regression, regularisation chosen on held-out data), knn (cosine kNN), nn1 (LFW 1-NN on a 70/30 split), paper (the paper's fine-tuning, run correctly).
 
     Example: fercl evaluate --task affectnet --checkpoint runs/timeaug --data /data/AffectNet --seeds 1,2,3 --out affectnet.json
+
+    Example: fercl evaluate --task affectnet --checkpoint runs/timeaug --data /data/AffectNet --save-head affectnet-head.npz
     """
     from fercl_cli import report
     from fercl_cli.errors import FerclError
@@ -221,6 +201,7 @@ def evaluate(
         split=split,
         ferplus=ferplus,
         rafdb_images=rafdb_images,
+        save_head=save_head,
     )
     request.check()
     from fercl_cli.evaluate.tasks import evaluate  # torch: only once the options are sound
@@ -232,7 +213,7 @@ def evaluate(
             f"--confusion {confusion}: the picture is written as PNG; give a path ending in .png"
         )
     with (
-        _progress(enabled=not json_output) as progress,
+        report.stage_progress(enabled=not json_output) as progress,
         disk_full_is_an_error(request.cache_dir or request.data or Path.cwd()),
     ):
         result = evaluate(request, progress)
@@ -248,7 +229,7 @@ def evaluate(
         report.print_json(result)
         return
     _print_tables(result)
-    for path, what in ((out, "results"), (confusion, "confusion matrix")):
+    for path, what in ((out, "results"), (confusion, "confusion matrix"), (save_head, "probe head")):
         if path is not None:
             report.console.print(f"{what} written to {path}", markup=False, highlight=False)
 

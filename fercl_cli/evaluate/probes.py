@@ -34,6 +34,51 @@ REGRESSION_SCORES = ("rmse", "ccc")
 
 
 @dataclass(frozen=True)
+class LinearMap:
+    """A fitted linear probe as arrays: output k of features x (float [D]) is
+    ``((x - mean[k]) / scale[k]) @ coef[k] + intercept[k]`` (logits of a classifier, or a regression value).
+
+    Attributes:
+        mean, scale: float64 [K, D] the standardisation of each output (a classifier's rows are equal).
+        coef: float64 [K, D]; intercept: float64 [K].
+        outputs: int class codes (classification) or target names (regression), one per output.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    outputs: tuple
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """float64 [N, K] outputs for features float [N, D]."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.einsum("nkd,kd->nk", (x[:, None, :] - self.mean) / self.scale, self.coef) + self.intercept
+
+
+def _scaler_arrays(scaler, k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - sklearn StandardScaler
+    return np.tile(scaler.mean_, (k, 1)), np.tile(scaler.scale_, (k, 1))
+
+
+def _logistic_map(pipeline) -> LinearMap:  # noqa: ANN001 - fitted sklearn pipeline
+    """A fitted StandardScaler + LogisticRegression as logits; two classes become the equivalent softmax
+    pair (logits 0 and w·x + b)."""
+    scaler, model = pipeline[0], pipeline[-1]
+    coef, intercept = model.coef_, model.intercept_
+    if len(model.classes_) == 2:
+        coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+        intercept = np.array([0.0, intercept[0]])
+    mean, scale = _scaler_arrays(scaler, len(coef))
+    return LinearMap(
+        mean,
+        scale,
+        coef.astype(np.float64),
+        intercept.astype(np.float64),
+        tuple(int(c) for c in model.classes_),
+    )
+
+
+@dataclass(frozen=True)
 class ClassificationProbeResult:
     """What a classification probe found.
 
@@ -48,6 +93,7 @@ class ClassificationProbeResult:
         held_out: int64 training rows held out while choosing (the final fit uses every training row);
             None when an explicit selection split was given or nothing was chosen.
         test_index: nn1 only: int64 [M] rows of the input used as test (others were the 1-NN gallery).
+        head: linear only: the final model (fitted on every training row) as arrays.
     """
 
     protocol: str
@@ -59,6 +105,7 @@ class ClassificationProbeResult:
     predictions: np.ndarray
     held_out: np.ndarray | None = None
     test_index: np.ndarray | None = None
+    head: LinearMap | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +123,7 @@ class RegressionProbeResult:
         excluded_train: training rows left out because this target is missing.
         held_out: int64 training rows held out while choosing alpha (the final fit uses every training
             row that has the target); None when an explicit selection split was given.
+        head: the final ridge model as arrays (one output, named ``target``).
     """
 
     protocol: str
@@ -89,6 +137,7 @@ class RegressionProbeResult:
     scored: np.ndarray
     excluded_train: int
     held_out: np.ndarray | None = None
+    head: LinearMap | None = None
 
 
 def _features(x: np.ndarray, name: str) -> np.ndarray:
@@ -241,7 +290,8 @@ def linear_probe(
     sel = _selection_data(train_x, train_y, select, held_out, seed, True, _labels)
     scores = {float(c): score(sel.val_y, model(c).fit(sel.fit_x, sel.fit_y).predict(sel.val_x)) for c in cs}
     best = _pick(scores, higher_is_better=True)
-    predictions = model(best).fit(train_x, train_y).predict(test_x).astype(np.int64)
+    final = model(best).fit(train_x, train_y)
+    predictions = final.predict(test_x).astype(np.int64)
     return ClassificationProbeResult(
         protocol="linear",
         metrics=classification_metrics(test_y, predictions, classes),
@@ -251,6 +301,7 @@ def linear_probe(
         selection_scores=scores,
         predictions=predictions,
         held_out=sel.held_out,
+        head=_logistic_map(final),
     )
 
 
@@ -445,5 +496,11 @@ def linear_regression_probe(
             scored=scored,
             excluded_train=int((~keep).sum()),
             held_out=None if sel.held_out is None else np.flatnonzero(keep)[sel.held_out],
+            head=LinearMap(
+                *_scaler_arrays(model[0], 1),
+                model[-1].coef_.reshape(1, -1).astype(np.float64),
+                np.array([float(model[-1].intercept_)]),
+                (name,),
+            ),
         )
     return results

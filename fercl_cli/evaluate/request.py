@@ -53,6 +53,7 @@ class EvaluateRequest:
     split: str | None = None
     ferplus: Path | None = None
     rafdb_images: str = "auto"
+    save_head: Path | None = None
 
     def protocol_name(self) -> str:
         """The protocol asked for, or the task's default."""
@@ -94,6 +95,15 @@ class EvaluateRequest:
             raise FerclError(f"--arch must be one of resnet18, resnet50, got {self.arch!r}")
         if self.batch_size < 1 or self.epochs < 1:
             raise FerclError("--batch-size and --epochs must be positive")
+        if self.save_head is not None and (protocol != "linear" or info.kind == "identity"):
+            raise FerclError(
+                f"--save-head saves the linear probe; --task {self.task} --protocol {protocol} fits none "
+                "(use --protocol linear with affectnet, affectnet-va or fer2013)"
+            )
+        if self.save_head is not None and self.save_head.suffix.lower() != ".npz":
+            raise FerclError(
+                f"--save-head {self.save_head}: the head is a NumPy archive; give a path ending in .npz"
+            )
         if self.data is None and info.dataset != "lfw":
             raise FerclError(f"--task {self.task} needs --data (the dataset's folder or file)")
 

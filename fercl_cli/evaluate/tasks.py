@@ -40,7 +40,9 @@ from fercl_cli.evaluate.features import (
     stored_size,
 )
 from fercl_cli.evaluate.finetune import PAPER_AFFECTNET_TRAIN_COUNTS, FinetuneConfig, finetune
-from fercl_cli.evaluate.probes import TooFewRowsError
+from fercl_cli.evaluate.head import combine as combine_heads
+from fercl_cli.evaluate.head import save_head
+from fercl_cli.evaluate.probes import LinearMap, TooFewRowsError
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 from fercl_cli.evaluate.request import TASKS, EvaluateRequest
 from fercl_cli.sources.fer2013 import usage_splits
@@ -162,14 +164,15 @@ def _regression_run(seed: int, by_target: dict[str, Any]) -> dict[str, Any]:
 
 def _probe_runs(
     request: EvaluateRequest, data: cache.CachedDataset, features: np.ndarray, protocol: str
-) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Per seed: the JSON run and the metrics object(s) of a frozen-feature protocol."""
+) -> tuple[list[dict[str, Any]], list[Any], LinearMap | None]:
+    """Per seed: the JSON run and the metrics object(s) of a frozen-feature protocol; and the linear
+    head of the first seed (None for kNN and 1-NN)."""
     from fercl_cli.evaluate.probes import knn_probe, linear_probe, linear_regression_probe, nn1_probe
 
     kind = TASKS[request.task].kind
     classes = list(range(len(data.class_names)))
     train, test, select = data.rows(TRAIN), data.rows(TEST), data.rows(SELECT)
-    runs, metrics = [], []
+    runs, metrics, heads = [], [], []
     if kind == "regression":
         targets = np.stack([data.valence, data.arousal], axis=1).astype(np.float64)
         for seed in request.seeds:
@@ -178,7 +181,8 @@ def _probe_runs(
             )
             runs.append(_regression_run(seed, by_target))
             metrics.append({name: r.metrics for name, r in by_target.items()})
-        return runs, metrics
+            heads.append(combine_heads([r.head for r in by_target.values()]))
+        return runs, metrics, heads[0]
     extra: dict[str, Any] = {}
     if protocol == "linear" and request.task == "affectnet":
         extra["class_weight"] = "balanced"
@@ -201,7 +205,29 @@ def _probe_runs(
             )
         runs.append(_classification_run(seed, result, {**result.hyperparameters, **extra}))
         metrics.append(result.metrics)
-    return runs, metrics
+        heads.append(result.head)
+    return runs, metrics, heads[0]
+
+
+def _save_head(
+    request: EvaluateRequest, data: cache.CachedDataset, backbone: Backbone, linear: LinearMap, runs: list
+) -> dict[str, Any]:
+    """Write the first seed's head to ``request.save_head``; returns what the results JSON records."""
+    kind = TASKS[request.task].kind
+    outputs = (
+        [data.class_names[c] for c in linear.outputs] if kind == "classification" else list(linear.outputs)
+    )
+    meta = {
+        "kind": kind,
+        "outputs": outputs,
+        "task": request.task,
+        "seed": request.seeds[0],
+        "hyperparameters": runs[0]["hyperparameters"],
+        "backbone": {k: backbone.to_dict()[k] for k in ("hash", "arch", "feature_dim", "spec")},
+        "input_size": request.input_size,
+    }
+    save_head(request.save_head, linear, meta)
+    return {"path": str(request.save_head), "seed": request.seeds[0], "kind": kind, "outputs": outputs}
 
 
 def balanced_softmax_prior(
@@ -321,13 +347,16 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
         )
     protocol_details: dict[str, Any] = {}
     features_info: dict[str, Any] | None = None
+    head_info: dict[str, Any] | None = None
     try:
         if protocol == "paper":
             runs, metrics, protocol_details = _paper_runs(request, data, backbone, device, progress)
             notes.append(f"balanced-softmax prior: {protocol_details['balanced_softmax_prior']}")
         else:
             features, features_info = _features(data, backbone, request, device, progress)
-            runs, metrics = _probe_runs(request, data, features, protocol)
+            runs, metrics, head = _probe_runs(request, data, features, protocol)
+            if request.save_head is not None:
+                head_info = _save_head(request, data, backbone, head, runs)
     except TooFewRowsError as exc:
         name = data.class_names[exc.label]
         drop = "; or pass --classes 7 to leave Contempt out" if name == "Contempt" else ""
@@ -392,5 +421,6 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
         "seeds": list(request.seeds),
         "runs": runs,
         "summary": summary,
+        "head": head_info,
         "notes": notes,
     }

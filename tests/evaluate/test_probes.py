@@ -209,3 +209,30 @@ def test_ridge_rejects_targets_without_rows():
         linear_regression_probe(train_x, train_y, test_x, test_y)
     with pytest.raises(ValueError, match=r"float \[50, 3\]"):
         linear_regression_probe(train_x, train_y, test_x, test_y, names=("a", "b", "c"))
+
+
+def test_linear_heads_reproduce_the_fitted_models():
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(60, 5)), np.repeat([0, 1, 2], 20)
+    x[:, 0] += y
+    for classes in (3, 2):
+        keep = y < classes
+        result = linear_probe(x[keep], y[keep], x[keep][:6], y[keep][:6])
+        model = make_pipeline(
+            StandardScaler(), LogisticRegression(C=result.hyperparameters["C"], max_iter=1000)
+        )
+        expected = model.fit(x[keep], y[keep]).predict_proba(x[:6])
+        logits = result.head.scores(x[:6])
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(probs / probs.sum(axis=1, keepdims=True), expected, atol=1e-8)
+        assert result.head.outputs == tuple(range(classes))
+    targets = np.stack([x[:, 0] + 0.1 * rng.normal(size=60), x[:, 1]], axis=1)
+    by_target = linear_regression_probe(x, targets, x[:6], targets[:6])
+    for c, (name, r) in enumerate(by_target.items()):
+        ridge = make_pipeline(StandardScaler(), Ridge(alpha=r.hyperparameters["alpha"])).fit(x, targets[:, c])
+        np.testing.assert_allclose(r.head.scores(x[:6])[:, 0], ridge.predict(x[:6]), atol=1e-10)
+        assert r.head.outputs == (name,)
