@@ -194,11 +194,11 @@ def embed(
         FerclError: a missing input or checkpoint; never for an unreadable file or a faceless image
             (those are :attr:`Embedding.failures`).
     """
-    from fercl_cli.evaluate.backbones import resolve_backbone
+    from fercl_cli.evaluate.backbones import resolve_for_new_images
     from fercl_cli.evaluate.features import network_input_size
 
     files = expand_inputs(inputs)
-    backbone = resolve_backbone(checkpoint, arch)
+    backbone = resolve_for_new_images(checkpoint, arch)
     input_size, _ = network_input_size(backbone.config.get("size"), size)
     return embed_files(files, backbone, input_size, fps, device, batch_size, models_dir, progress)
 

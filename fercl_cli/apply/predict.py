@@ -85,14 +85,14 @@ def predict(
         FerclError: the head is unreadable or was fitted on another backbone or input size; ``need_video``
             and no video among the inputs; the errors of :func:`~fercl_cli.apply.embed.embed`.
     """
-    from fercl_cli.evaluate.backbones import resolve_backbone
+    from fercl_cli.evaluate.backbones import resolve_for_new_images
     from fercl_cli.evaluate.features import network_input_size
 
     head = load_head(head_path)
     files = expand_inputs(inputs)
     if need_video and not any(f.kind == "video" for f in files):
         raise FerclError("--plot draws curves over time and needs a video among the inputs; drop --plot")
-    backbone = resolve_backbone(checkpoint, arch)
+    backbone = resolve_for_new_images(checkpoint, arch)
     input_size, _ = network_input_size(backbone.config.get("size"), size)
     head.check_backbone(backbone.hash, input_size, Path(head_path))
     embedding = embed_files(files, backbone, input_size, fps, device, batch_size, models_dir, progress)

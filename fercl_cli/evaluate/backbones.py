@@ -262,6 +262,17 @@ def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     )
 
 
+def resolve_for_new_images(spec: str, arch: str | None = None) -> Backbone:
+    """:func:`resolve_backbone` for images outside an evaluation set (embed, predict): the calibrated
+    ``random`` floor is refused, since its BatchNorm statistics come from an evaluation's training split."""
+    if spec == RANDOM:
+        raise FerclError(
+            f"--checkpoint {RANDOM} calibrates BatchNorm on an evaluation's training images, which new images "
+            f"do not have; pass --checkpoint {RANDOM_RAW} (initial statistics) or a trained checkpoint"
+        )
+    return resolve_backbone(spec, arch)
+
+
 def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backbone:
     """The backbone ``spec`` names.
 

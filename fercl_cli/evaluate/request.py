@@ -100,6 +100,11 @@ class EvaluateRequest:
                 f"--save-head saves the linear probe; --task {self.task} --protocol {protocol} fits none "
                 "(use --protocol linear with affectnet, affectnet-va or fer2013)"
             )
+        if self.save_head is not None and self.checkpoint == "random":
+            raise FerclError(
+                "--save-head: a head on --checkpoint random fits features whose BatchNorm statistics were "
+                "calibrated on this dataset, which fercl predict cannot reproduce; use --checkpoint random-raw"
+            )
         if self.save_head is not None and self.save_head.suffix.lower() != ".npz":
             raise FerclError(
                 f"--save-head {self.save_head}: the head is a NumPy archive; give a path ending in .npz"

@@ -22,11 +22,13 @@ def media(tmp_path_factory):
 
 
 def test_still_features_are_those_of_the_training_alignment(media, backend):
-    result = embed([media["hopper.jpg"]], "random", arch="resnet18", size=SIZE, device="cpu")
+    result = embed([media["hopper.jpg"]], "random-raw", arch="resnet18", size=SIZE, device="cpu")
     photo = cv2.cvtColor(cv2.imread(str(media["hopper.jpg"])), cv2.COLOR_BGR2RGB)  # the JPEG as decoded
     face = choose_face(backend.detect(photo), "best")
     crop = align_face(photo, face.landmarks, stored_size(SIZE)).image
-    expected = extract_features(resolve_backbone("random", "resnet18").module, crop[None], input_size=SIZE)
+    expected = extract_features(
+        resolve_backbone("random-raw", "resnet18").module, crop[None], input_size=SIZE
+    )
     assert len(result) == 1 and result.crop_size == stored_size(SIZE) == 37
     np.testing.assert_allclose(result.features, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(result.landmarks[0], face.landmarks, atol=1e-4)
@@ -36,13 +38,13 @@ def test_still_features_are_those_of_the_training_alignment(media, backend):
 
 def test_video_rows_are_preprocess_crops_at_the_chosen_fps(media, backend):
     fps = Fraction(25, 6)
-    result = embed([media["clip.mp4"]], "random", arch="resnet18", size=SIZE, fps=fps, device="cpu")
+    result = embed([media["clip.mp4"]], "random-raw", arch="resnet18", size=SIZE, fps=fps, device="cpu")
     clip = ClipSource("", "clip", "clip", media["clip.mp4"], "video")
     reference = analyse_clip(clip, backend, AnalyseConfig(size=37, fps=fps))
     assert result.frame.tolist() == [0, 6, 12, 18, 24]
     np.testing.assert_allclose(result.t, result.frame / 25, atol=1e-6)
     expected = extract_features(
-        resolve_backbone("random", "resnet18").module, reference.image, input_size=SIZE
+        resolve_backbone("random-raw", "resnet18").module, reference.image, input_size=SIZE
     )
     np.testing.assert_allclose(result.features, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(result.landmarks, reference.source_landmarks)
@@ -51,7 +53,7 @@ def test_video_rows_are_preprocess_crops_at_the_chosen_fps(media, backend):
 
 def test_faceless_and_corrupt_files_are_recorded_and_the_rest_is_kept(media):
     inputs = [media[name] for name in ("blank.png", "broken.jpg", "broken.mp4", "astronaut.png")]
-    result = embed(inputs, "random", arch="resnet18", size=SIZE, device="cpu")
+    result = embed(inputs, "random-raw", arch="resnet18", size=SIZE, device="cpu")
     assert result.sources == [str(media["astronaut.png"])]
     stages = {f.source: f.stage for f in result.failures}
     assert stages[str(media["blank.png"])] == "detect"

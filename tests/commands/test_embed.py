@@ -10,7 +10,7 @@ from fercl_cli.cli import app
 from tests.apply.media import write_media
 
 runner = CliRunner()
-TINY = ["--checkpoint", "random", "--arch", "resnet18", "--size", "32", "--device", "cpu"]
+TINY = ["--checkpoint", "random-raw", "--arch", "resnet18", "--size", "32", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from tests.apply.media import write_media
 from tests.evaluate.data import make_affectnet
 
 runner = CliRunner()
-MODEL = ["--checkpoint", "random", "--arch", "resnet18", "--size", "32"]
+MODEL = ["--checkpoint", "random-raw", "--arch", "resnet18", "--size", "32"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_probabilities_are_the_saved_head_applied_by_hand(world, tmp_path):
     probs = np.array([[float(r[n]) for n in names] for r in rows])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     features = embed(
-        [media["hopper.jpg"], media["clip.mp4"]], "random", arch="resnet18", size=32, device="cpu"
+        [media["hopper.jpg"], media["clip.mp4"]], "random-raw", arch="resnet18", size=32, device="cpu"
     )
     for i, x in enumerate(features.features.astype(np.float64)):  # slow reference: one class at a time
         logits = [
@@ -106,7 +106,7 @@ def test_a_head_of_another_backbone_or_size_is_refused(world, tmp_path):
         [
             *args,
             "--checkpoint",
-            "random",
+            "random-raw",
             "--arch",
             "resnet18",
             "--size",
@@ -124,7 +124,7 @@ def test_a_head_of_another_backbone_or_size_is_refused(world, tmp_path):
         [
             *args,
             "--checkpoint",
-            "random",
+            "random-raw",
             "--arch",
             "resnet50",
             "--size",
@@ -137,6 +137,10 @@ def test_a_head_of_another_backbone_or_size_is_refused(world, tmp_path):
         other_arch.output.split()
     )
     assert not (tmp_path / "p.csv").exists()
+    calibrated = runner.invoke(
+        app, [*args, "--checkpoint", "random", "--arch", "resnet18", "--out", str(tmp_path / "p.csv")]
+    )
+    assert calibrated.exit_code == 2 and "pass --checkpoint random-raw" in " ".join(calibrated.output.split())
 
 
 def test_plot_without_a_video_and_save_head_of_knn_are_refused(world, tmp_path):
@@ -166,3 +170,18 @@ def test_plot_without_a_video_and_save_head_of_knn_are_refused(world, tmp_path):
         ],
     )
     assert knn.exit_code == 2 and "--save-head saves the linear probe" in knn.output
+
+
+def test_a_head_on_the_calibrated_random_floor_is_refused_before_any_work(tmp_path):
+    from fercl_cli.errors import FerclError
+    from fercl_cli.evaluate.request import EvaluateRequest
+
+    request = EvaluateRequest(
+        "affectnet", "random", tmp_path, arch="resnet18", save_head=tmp_path / "head.npz"
+    )
+    try:
+        request.check()
+    except FerclError as exc:
+        assert "use --checkpoint random-raw" in str(exc)
+    else:
+        raise AssertionError("a calibrated-floor head was accepted")
