@@ -173,15 +173,13 @@ def test_plot_without_a_video_and_save_head_of_knn_are_refused(world, tmp_path):
 
 
 def test_a_head_on_the_calibrated_random_floor_is_refused_before_any_work(tmp_path):
+    import pytest
+
     from fercl_cli.errors import FerclError
     from fercl_cli.evaluate.request import EvaluateRequest
 
     request = EvaluateRequest(
         "affectnet", "random", tmp_path, arch="resnet18", save_head=tmp_path / "head.npz"
     )
-    try:
+    with pytest.raises(FerclError, match="use --checkpoint random-raw"):
         request.check()
-    except FerclError as exc:
-        assert "use --checkpoint random-raw" in str(exc)
-    else:
-        raise AssertionError("a calibrated-floor head was accepted")
