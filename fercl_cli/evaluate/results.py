@@ -92,3 +92,34 @@ def regression_summary(runs: Sequence[Mapping[str, RegressionMetrics]]) -> dict[
         },
         "scored_rows": {name: runs[0][name].n for name in names},
     }
+
+
+def seed_runs(result: Mapping[str, Any], target: str | None = None) -> list[Any]:
+    """The test rows of every run of a results dictionary as :class:`~fercl_cli.evaluate.intervals.SeedRun`
+    (``target``: ``valence`` or ``arousal`` for a regression result, else None).
+
+    Raises:
+        ValueError: a results file written before fercl stored test rows, or a wrong ``target``.
+    """
+    from fercl_cli.evaluate.intervals import SeedRun
+
+    runs = []
+    for run in result["runs"]:
+        test = run.get("test")
+        if test is None:
+            raise ValueError("these results hold no test rows (written by an older fercl); evaluate again")
+        if target is not None:
+            if target not in test:
+                raise ValueError(
+                    f"no regression target {target!r} in these results; choose one of {list(test)}"
+                )
+            test = test[target]
+        kind = np.float64 if target is not None else np.int64
+        runs.append(
+            SeedRun(
+                np.asarray(test["rows"], dtype=np.int64),
+                np.asarray(test["targets"], dtype=kind),
+                np.asarray(test["predictions"], dtype=kind),
+            )
+        )
+    return runs

@@ -135,8 +135,17 @@ def _features(
     return features, {"path": str(path), "hit": hit, "dim": int(features.shape[1]), "precision": precision}
 
 
-def _classification_run(seed: int, result: Any, hyperparameters: dict[str, Any]) -> dict[str, Any]:
-    """One seed of a classification protocol as JSON (``result``: a probe or fine-tuning result)."""
+def _test_rows(rows: np.ndarray, targets: np.ndarray, predictions: np.ndarray) -> dict[str, list]:
+    """A run's scored test rows as JSON: dataset row numbers, targets and predictions, in test order (what
+    :mod:`fercl_cli.evaluate.intervals` resamples)."""
+    return {"rows": rows.tolist(), "targets": targets.tolist(), "predictions": predictions.tolist()}
+
+
+def _classification_run(
+    seed: int, result: Any, hyperparameters: dict[str, Any], rows: np.ndarray, labels: np.ndarray
+) -> dict[str, Any]:
+    """One seed of a classification protocol as JSON (``result``: a probe or fine-tuning result; ``rows``:
+    int64 [M] the dataset rows it was tested on, ``labels``: their class codes)."""
     return {
         "seed": seed,
         "metrics": results.classification_dict(result.metrics),
@@ -144,12 +153,20 @@ def _classification_run(seed: int, result: Any, hyperparameters: dict[str, Any])
         "selection": result.selection,
         "selected_by": result.selected_by,
         "selection_scores": {str(k): v for k, v in result.selection_scores.items()},
+        "test": _test_rows(rows, labels, result.predictions.astype(np.int64)),
     }
 
 
-def _regression_run(seed: int, by_target: dict[str, Any]) -> dict[str, Any]:
-    """One seed of the ridge probe as JSON, every entry keyed by target name."""
+def _regression_run(
+    seed: int, by_target: dict[str, Any], rows: np.ndarray, targets: np.ndarray
+) -> dict[str, Any]:
+    """One seed of the ridge probe as JSON, every entry keyed by target name (``rows``: int64 [M] test
+    rows; ``targets``: float [M, T], NaN where a row has no target)."""
     return {
+        "test": {
+            name: _test_rows(rows[r.scored], targets[r.scored, t], r.predictions[r.scored].astype(np.float64))
+            for t, (name, r) in enumerate(by_target.items())
+        },
         "seed": seed,
         "metrics": {name: results.regression_dict(r.metrics) for name, r in by_target.items()},
         "hyperparameters": {name: r.hyperparameters for name, r in by_target.items()},
@@ -179,7 +196,7 @@ def _probe_runs(
             by_target = linear_regression_probe(
                 features[train], targets[train], features[test], targets[test], seed=seed
             )
-            runs.append(_regression_run(seed, by_target))
+            runs.append(_regression_run(seed, by_target, test, targets[test]))
             metrics.append({name: r.metrics for name, r in by_target.items()})
             heads.append(combine_heads([r.head for r in by_target.values()]))
         return runs, metrics, heads[0]
@@ -191,7 +208,9 @@ def _probe_runs(
         if kind == "identity":
             pool = data.rows(ALL)
             result = nn1_probe(features[pool], data.labels[pool], seed=seed, class_codes=classes)
+            tested = pool[result.test_index]
         else:
+            tested = test
             probe = linear_probe if protocol == "linear" else knn_probe
             result = probe(
                 features[train],
@@ -203,7 +222,8 @@ def _probe_runs(
                 seed=seed,
                 **extra,
             )
-        runs.append(_classification_run(seed, result, {**result.hyperparameters, **extra}))
+        hyperparameters = {**result.hyperparameters, **extra}
+        runs.append(_classification_run(seed, result, hyperparameters, tested, data.labels[tested]))
         metrics.append(result.metrics)
         heads.append(result.head)
     return runs, metrics, heads[0]
@@ -273,7 +293,8 @@ def _paper_runs(
                 seed=seed,
                 progress=progress,
             )
-            run = _classification_run(seed, result, {"best_epoch": result.best_epoch, **config.to_dict()})
+            hyperparameters = {"best_epoch": result.best_epoch, **config.to_dict()}
+            run = _classification_run(seed, result, hyperparameters, test, data.labels[test])
             runs.append({**run, "train_loss": result.train_loss})
             metrics.append(result.metrics)
     details = {"finetune": config.to_dict(), "balanced_softmax_prior": prior_source, "prior_counts": counts}

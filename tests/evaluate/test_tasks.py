@@ -331,3 +331,31 @@ def test_affectnet_npy_release_is_detected_and_named(tmp_path: Path):
     (data / "training.csv").write_text("x\n")
     with pytest.raises(FerclError, match="mixes the two AffectNet releases"):
         evaluate(EvaluateRequest(task="affectnet", **base))
+
+
+def test_every_run_keeps_its_test_rows_so_intervals_can_be_computed(world):
+    from fercl_cli.evaluate.intervals import accuracy_score, ccc_score, score_interval
+    from fercl_cli.evaluate.metrics import ccc
+    from fercl_cli.evaluate.results import seed_runs
+
+    result = evaluate(request(world, "affectnet", protocol="knn", seeds=(1, 2)))
+    runs = seed_runs(result)
+    assert [len(r.rows) for r in runs] == [16, 16]
+    for run, recorded in zip(runs, result["runs"], strict=True):
+        assert np.mean(run.targets == run.predictions) == pytest.approx(recorded["metrics"]["accuracy"])
+    interval = score_interval(runs, accuracy_score, replicates=200)
+    assert interval.estimate == pytest.approx(result["summary"]["metrics"]["accuracy"]["mean"])
+    assert interval.low <= interval.estimate <= interval.high
+    lfw = evaluate(request(world, "lfw", checkpoint="random", arch="resnet18", min_faces=2, seeds=(0, 1)))
+    first, second = seed_runs(lfw)
+    assert not np.array_equal(first.rows, second.rows)  # 1-NN draws its own split per seed
+    va = evaluate(request(world, "affectnet-va"))
+    (valence,) = seed_runs(va, "valence")
+    assert ccc(valence.targets, valence.predictions) == pytest.approx(
+        va["runs"][0]["metrics"]["valence"]["ccc"]
+    )
+    assert ccc_score(valence.targets, valence.predictions, np.arange(len(valence.rows))[None])[
+        0
+    ] == pytest.approx(va["runs"][0]["metrics"]["valence"]["ccc"])
+    with pytest.raises(ValueError, match="no regression target"):
+        seed_runs(va, "dominance")
