@@ -132,6 +132,10 @@ class AblationSummary:
             accuracy, "chance": its chance level}; empty when the runs did not report it.
         statements: the plain reading (see :func:`statements`).
         settings: what was run (profile, budget, seeds, corpus), for the record.
+        intervals: configuration key (and ``random`` for the floor) → column key → row-bootstrap interval
+            (:class:`~fercl_cli.evaluate.intervals.Interval` dict); empty without the runs' results.
+        decision: the decision rules and their computed verdict (:func:`fercl_cli.demo.rules.decide`);
+            empty without the runs' results.
     """
 
     cells: dict[str, dict[str, dict[str, Any]]]
@@ -139,6 +143,8 @@ class AblationSummary:
     pretext: dict[str, dict[str, float]] = field(default_factory=dict)
     statements: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    decision: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON."""
@@ -158,6 +164,8 @@ def summarise(
     per_seed: Mapping[str, Sequence[Mapping[str, float | None]]],
     floor: Mapping[str, float | None],
     settings: Mapping[str, Any] | None = None,
+    results: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    floor_results: Mapping[str, Any] | None = None,
 ) -> AblationSummary:
     """Mean ± std over seeds of every column, per configuration, and the reading of them.
 
@@ -167,6 +175,9 @@ def summarise(
             :func:`~fercl_cli.demo.chain.learning_curve`).
         floor: the random-init checkpoint's :func:`run_values`.
         settings: recorded as is.
+        results, floor_results: the evaluation results dictionaries behind ``per_seed`` (configuration key
+            → per seed, task → results) and behind ``floor`` (task → results); with them every cell gets
+            its row-bootstrap interval and the decision rules are computed.
 
     Raises:
         ValueError: a configuration of :data:`CONFIGS` is missing or has no runs.
@@ -190,6 +201,13 @@ def summarise(
         if all(run.get("pretext/accuracy") is not None for run in per_seed[config.key])
     }
     summary = AblationSummary(cells=cells, floor=dict(floor), pretext=pretext, settings=dict(settings or {}))
+    if results is not None and floor_results is not None:
+        from fercl_cli.demo.rules import cell_intervals, decide
+
+        columns = [metric_key(spec) for spec in METRICS]
+        summary.intervals = {key: cell_intervals(runs, columns) for key, runs in results.items()}
+        summary.intervals[RANDOM] = cell_intervals([floor_results], columns)
+        summary.decision = decide(results, floor_results)
     summary.statements = statements(summary)
     return summary
 
@@ -342,7 +360,7 @@ def statements(summary: AblationSummary) -> list[str]:
 def _verdict(contrasts: Mapping[str, _Contrast]) -> str:
     headline = contrasts.get(HEADLINE)
     if headline is None or math.isnan(headline.rho):
-        return "Verdict: no ordering could be measured on AffectNet macro-F1."
+        return "Ordering: none could be measured on AffectNet macro-F1."
     if headline.rho >= 0.8:
         order = "matches the paper's"
     elif headline.rho > 0.2:
@@ -363,7 +381,7 @@ def _verdict(contrasts: Mapping[str, _Contrast]) -> str:
             f"paper's {len(contrasts)} metrics"
         )
     return (
-        f"Verdict (AffectNet macro-F1, the paper's headline metric): the ordering {order} (ρ {headline.rho:+.2f}); "
+        f"Ordering against the paper (AffectNet macro-F1, its headline metric): {order} (ρ {headline.rho:+.2f}); "
         f"{gap}; {noise}."
     )
 
@@ -392,9 +410,13 @@ def table(summary: AblationSummary, short: bool = False) -> tuple[list[str], lis
     ]
     seeds = max((cell["n"] for cells in summary.cells.values() for cell in cells.values()), default=0)
 
-    def cell(value: dict[str, Any] | float | None, spec: MetricSpec) -> str:
+    def cell(value: dict[str, Any] | float | None, spec: MetricSpec, interval: dict | None = None) -> str:
         if not short:
-            return format_value(value, spec.percent)
+            text = format_value(value, spec.percent)
+            if interval is None:
+                return text
+            scale, digits = (100.0, 1) if spec.percent else (1.0, 3)
+            return f"{text} [{interval['low'] * scale:.{digits}f}, {interval['high'] * scale:.{digits}f}]"
         if not isinstance(value, dict):
             value = {"mean": value, "std": None, "n": 1}
         if value["mean"] is None:
@@ -407,8 +429,15 @@ def table(summary: AblationSummary, short: bool = False) -> tuple[list[str], lis
 
     rows = [
         [
-            "random" if short else "random init (floor, 1 init)",
-            *(cell(summary.floor.get(metric_key(spec)), spec) for spec in METRICS),
+            "random" if short else "random init (calibrated BN floor, 1 init)",
+            *(
+                cell(
+                    summary.floor.get(metric_key(spec)),
+                    spec,
+                    summary.intervals.get(RANDOM, {}).get(metric_key(spec)),
+                )
+                for spec in METRICS
+            ),
             "",
         ]
     ]
@@ -417,7 +446,14 @@ def table(summary: AblationSummary, short: bool = False) -> tuple[list[str], lis
         rows.append(
             [
                 config.short if short else f"{config.name} ({seeds} seeds)",
-                *(cell(summary.cells[config.key][metric_key(spec)], spec) for spec in METRICS),
+                *(
+                    cell(
+                        summary.cells[config.key][metric_key(spec)],
+                        spec,
+                        summary.intervals.get(config.key, {}).get(metric_key(spec)),
+                    )
+                    for spec in METRICS
+                ),
                 f"{100 * paper[config.key]['affectnet/macro_f1']:.1f}",
             ]
         )
@@ -443,7 +479,9 @@ def markdown(summary: AblationSummary) -> str:
         "|" + "|".join("---" for _ in header) + "|",
         *(line(row) for row in rows),
         "",
-        "Cells: mean ± sample std over pretraining seeds; percent for accuracy/F1, CCC in [-1, 1]. ↑ higher "
+        "Cells: mean ± sample std over pretraining seeds, then the 95 % row-bootstrap interval (test rows "
+        "resampled, seeds averaged) where the runs' results are at hand; percent for accuracy/F1, CCC in "
+        "[-1, 1]. The random floor's BatchNorm statistics are calibrated on the training split. ↑ higher "
         "is better, ↓ lower is better (LFW identity accuracy: less identity leakage). Frozen backbone "
         "features: linear probes (AffectNet, FER2013, valence/arousal ridge) and LFW 1-NN, on the synthetic "
         "sample sets. 'paper F1 %' is the published AffectNet fine-tuning figure, for the ordering only.",
@@ -451,8 +489,24 @@ def markdown(summary: AblationSummary) -> str:
         "Reading:",
         "",
         *(f"- {text}" for text in summary.statements),
+        *_decision_lines(summary),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _decision_lines(summary: AblationSummary) -> list[str]:
+    """The decision rules as Markdown: each rule, its measured difference and interval, passed or not,
+    then the computed verdict."""
+    if not summary.decision:
+        return []
+    lines = ["", "Decision rules (computed; paired row bootstrap, seeds averaged):", ""]
+    for rule in summary.decision["rules"]:
+        d = rule["difference"]
+        lines.append(
+            f"- ({rule['key']}) {rule['requirement']}: {100 * d['estimate']:+.1f} points "
+            f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}] → **{'passed' if rule['passed'] else 'failed'}**"
+        )
+    return [*lines, "", f"**Verdict:** {summary.decision['verdict']}"]
 
 
 @dataclass
@@ -506,6 +560,7 @@ def run_ablation(
     for task, request in evaluation_requests(layout, profile, RANDOM, device).items():
         floor_results[task] = evaluate_cached(request, layout.results_file(RANDOM, task), _quiet)[1]
     per_seed: dict[str, list[dict[str, float | None]]] = {}
+    raw: dict[str, list[dict[str, Any]]] = {}
     train_seconds = 0.0
     total = len(CONFIGS) * len(seeds)
     for index, (config, seed) in enumerate((c, s) for c in CONFIGS for s in seeds):
@@ -524,6 +579,7 @@ def run_ablation(
         results = {}
         for task, request in evaluation_requests(layout, profile, str(run), device).items():
             results[task] = evaluate_cached(request, root / "results" / f"{name}-{task}.json", _quiet)[1]
+        raw.setdefault(config.key, []).append(results)
         per_seed.setdefault(config.key, []).append(
             {
                 **run_values(results),
@@ -549,7 +605,7 @@ def run_ablation(
         "device": device,
         "written": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    summary = summarise(per_seed, run_values(floor_results), settings)
+    summary = summarise(per_seed, run_values(floor_results), settings, raw, floor_results)
     seconds = time.perf_counter() - stage.began
     summary.settings["pretraining time"] = f"{train_seconds / 60:.1f} min (all runs' steps)"
     summary.settings["this call"] = (

@@ -61,7 +61,7 @@ def test_clear_paper_ordering_is_reported_as_a_match_beyond_noise():
     assert "-25.0 points, i.e. the direction the paper's claim predicts (less identity leakage)" in text
     assert "6 of 6 configurations beat it" in text
     assert summary.statements[-1] == (
-        "Verdict (AffectNet macro-F1, the paper's headline metric): the ordering matches the paper's (ρ +1.00); "
+        "Ordering against the paper (AffectNet macro-F1, its headline metric): matches the paper's (ρ +1.00); "
         "All four − SimCLR is +25.0 points (paper +1.8 points); All four beats SimCLR beyond seed noise on 4 "
         "and trails it on 0 of the paper's 4 metrics."
     )
@@ -74,7 +74,7 @@ def test_reversed_order_within_noise_says_so():
     assert "Spearman ρ with the paper's order -1.00, 0 of 15 pairs" in f1_line
     assert "within seed noise" in f1_line
     verdict = summary.statements[-1]
-    assert "the ordering does not match the paper's (ρ -1.00); All four − SimCLR is -1.0 points" in verdict
+    assert "does not match the paper's (ρ -1.00); All four − SimCLR is -1.0 points" in verdict
     assert verdict.endswith("so on this synthetic data the differences are within noise.")
     noise = next(line for line in summary.statements if line.startswith("Noise:"))
     assert "std of AffectNet macro-F1 is 5.0 points" in noise and "span 1.0 points" in noise
