@@ -486,11 +486,11 @@ def _request_json(request: Any) -> dict[str, Any]:  # noqa: ANN401 - EvaluateReq
 
 def checkpoint_hash(spec: str, arch: str) -> str:
     """The hash ``fercl evaluate`` records for ``spec``: the checkpoint file's SHA-256, or the random init's."""
-    from fercl_cli.evaluate.backbones import file_sha256
+    from fercl_cli.evaluate.backbones import RANDOM_RAW, file_sha256, random_hash
     from fercl_cli.train.checkpoint import LAST
 
-    if spec == RANDOM:
-        return f"random:{arch}:0"
+    if spec in (RANDOM, RANDOM_RAW):
+        return random_hash(spec, arch)
     path = Path(spec)
     return file_sha256(path / LAST if path.is_dir() else path)
 
@@ -514,6 +514,7 @@ def evaluate_cached(
             previous is not None
             and previous["checkpoint"]["hash"] == checkpoint_hash(request.checkpoint, request.arch)
             and previous["request"] == _request_json(request)
+            and all("test" in run for run in previous["runs"])  # test rows: needed for intervals
         ):
             return True, previous
     result = evaluate(request, progress)

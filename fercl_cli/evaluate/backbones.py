@@ -221,6 +221,13 @@ def _torchvision(spec: str, arch: str | None) -> Backbone:
     )
 
 
+def random_hash(spec: str, arch: str, seed: int = 0) -> str:
+    """The hash results record for ``random`` (calibrated) or ``random-raw`` of ``arch`` and ``seed``."""
+    from fercl_cli.evaluate.calibrate import BN_IMAGES
+
+    return f"random-bn{BN_IMAGES}:{arch}:{seed}" if spec == RANDOM else f"random:{arch}:{seed}"
+
+
 def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     import torch
 
@@ -244,7 +251,7 @@ def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
             kind="random",
             spec=RANDOM,
             path=None,
-            hash=f"random-bn{BN_IMAGES}:{arch}:{seed}",
+            hash=random_hash(RANDOM, arch, seed),
             description=f"randomly initialised {arch} (seed {seed}), BatchNorm statistics calibrated on the "
             "evaluation's training images: the floor any pretraining must beat",
             bn_calibration={"images_at_most": BN_IMAGES, "split": "train"},
@@ -256,7 +263,7 @@ def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
         kind="random",
         spec=RANDOM_RAW,
         path=None,
-        hash=f"random:{arch}:{seed}",
+        hash=random_hash(RANDOM_RAW, arch, seed),
         description=f"randomly initialised {arch} (seed {seed}), BatchNorm statistics as initialised "
         "(mean 0, variance 1)",
     )
