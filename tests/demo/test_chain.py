@@ -120,9 +120,10 @@ def test_evaluate_cached_reuses_only_the_same_checkpoint_and_request(tmp_path, m
         calls.append(req)
         return {
             "format": "fercl-evaluate-results",
-            "checkpoint": {"hash": "random:resnet18:0"},
+            "checkpoint": {"hash": "random-bn512:resnet18:0"},
             "request": chain._request_json(req),
             "summary": {"metrics": {"accuracy": {"mean": 0.5, "std": None, "n": 1}}},
+            "runs": [{"test": {"rows": [0], "targets": [0], "predictions": [0]}}],
         }
 
     monkeypatch.setattr("fercl_cli.evaluate.tasks.evaluate", fake_evaluate)
@@ -134,6 +135,10 @@ def test_evaluate_cached_reuses_only_the_same_checkpoint_and_request(tmp_path, m
     out.write_text("not json")  # an unreadable file is replaced, not trusted
     assert evaluate_cached(other, out, lambda *a: None)[0] is False and len(calls) == 3
     assert json.loads(out.read_text())["request"]["device"] == "cuda"
+    stale = json.loads(out.read_text())
+    del stale["runs"][0]["test"]  # results of a fercl that kept no test rows: evaluated again
+    out.write_text(json.dumps(stale))
+    assert evaluate_cached(other, out, lambda *a: None)[0] is False and len(calls) == 4
 
 
 def test_requests_cover_every_task_at_the_profile_size(tmp_path):
