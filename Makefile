@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fercl-installed
 
-.PHONY: install test lint bench bench-gpu demo ablation clean
+.PHONY: install test test-fast lint bench bench-gpu demo ablation clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 test: install
 	$(PY) -m pytest -q
+
+# The inner loop: everything but the end-to-end runs marked slow (make test still runs them all).
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check fercl_cli tests
