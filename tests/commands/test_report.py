@@ -46,7 +46,10 @@ def test_json_table_has_a_row_per_checkpoint_and_the_paper_rows(results, tmp_pat
     assert result.exit_code == 0, result.output
     table = json.loads(result.stdout)
     names = [row["name"] for row in table["rows"]]
-    assert names[0].startswith("timeaug (resnet18, ") and names[1] == "random init (resnet18, seed 0, BN calibrated)"
+    assert (
+        names[0].startswith("timeaug (resnet18, ")
+        and names[1] == "random init (resnet18, seed 0, BN calibrated)"
+    )
     assert len(names) == 2 + 12 and names[-1] == "paper: All four"
     labels = [c["label"] for c in table["columns"]]
     assert "AffectNet F1 % [knn]" in labels and "LFW id↓ Acc % [nn1]" in labels
