@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from fercl_cli.train.archs import ARCH_HELP
+
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Any]:
@@ -150,7 +152,7 @@ def evaluate(
     arch: str | None = typer.Option(
         None,
         "--arch",
-        help="resnet18 | resnet50: expected architecture (read from the weights otherwise); for random/random-raw "
+        help=f"{ARCH_HELP}: expected architecture (read from the weights otherwise); for random/random-raw "
         "the one built (required: the architecture of the runs it is the floor for).",
     ),
     size: int | None = typer.Option(

@@ -331,3 +331,12 @@ def test_affectnet_npy_release_is_detected_and_named(tmp_path: Path):
     (data / "training.csv").write_text("x\n")
     with pytest.raises(FerclError, match="mixes the two AffectNet releases"):
         evaluate(EvaluateRequest(task="affectnet", **base))
+
+
+def test_the_random_floor_of_a_smallcnn_evaluates(world):
+    result = evaluate(request(world, "affectnet", checkpoint="random", arch="smallcnn", protocol="knn"))
+    checkpoint = result["checkpoint"]
+    assert (checkpoint["arch"], checkpoint["feature_dim"], checkpoint["kind"]) == ("smallcnn", 256, "random")
+    assert checkpoint["bn_calibration"]["applied"] is True
+    assert any("architecture smallcnn (--arch)" in note for note in result["notes"])
+    assert result["runs"] and np.isfinite(result["summary"]["metrics"]["accuracy"]["mean"])
