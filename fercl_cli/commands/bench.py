@@ -135,6 +135,45 @@ def evaluate_bench(
     _emit([bench_evaluate(bench_corpus(corpus), checkpoint, work / "evaluate")], write, json_output)
 
 
+@app.command("model")
+def model_bench(
+    config: list[str] | None = typer.Option(
+        None,
+        "--config",
+        help="ARCH:PX to measure, repeatable (default: smallcnn:56 smallcnn:64 resnet18-cifar:32 "
+        "resnet18-cifar:64 resnet18:56).",
+    ),
+    threads: str = typer.Option("1,2", "--threads", help="Comma-separated torch thread counts."),
+    batch: int = typer.Option(64, "--batch", help="Images per training step."),
+    steps: int = typer.Option(3, "--steps", help="Timed steps per configuration (the median counts)."),
+    warmup: int = typer.Option(1, "--warmup", help="Untimed steps first."),
+    shared: bool = typer.Option(
+        True, "--shared/--dedicated", help="Note that other work shared the machine while it ran."
+    ),
+    write: Path | None = WRITE,
+    json_output: bool = JSON,
+) -> None:
+    """Training images/s (forward + backward + Adam) of each backbone on the CPU, 1 and 2 threads.
+
+    Example: fercl bench model --write docs/benchmarks.md
+    """
+    from fercl_cli.bench.model import CONFIGS, bench_model, parse_config
+    from fercl_cli.errors import FerclError
+
+    try:
+        counts = tuple(int(part) for part in threads.split(",") if part.strip())
+    except ValueError:
+        raise FerclError(
+            f"--threads must be comma-separated whole numbers such as 1,2, got {threads!r}"
+        ) from None
+    configs = tuple(parse_config(text) for text in config) if config else CONFIGS
+    _emit(
+        [bench_model(configs, counts, batch=batch, steps=steps, warmup=warmup, shared=shared)],
+        write,
+        json_output,
+    )
+
+
 @app.command("all")
 def all_bench(
     corpus: Path = CORPUS, work: Path = WORK, write: Path | None = WRITE, json_output: bool = JSON

@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from fercl_cli.train.archs import ARCH_HELP
+
 
 def _print_tables(result: dict[str, Any]) -> None:
     from fercl_cli import report
@@ -121,7 +123,7 @@ def evaluate(
     arch: str | None = typer.Option(
         None,
         "--arch",
-        help="resnet18 | resnet50: expected architecture (read from the weights otherwise); for random/random-raw "
+        help=f"{ARCH_HELP}: expected architecture (read from the weights otherwise); for random/random-raw "
         "the one built (required: the architecture of the runs it is the floor for).",
     ),
     size: int | None = typer.Option(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from fercl_cli.train.archs import ARCH_HELP
+
 
 def export(
     run: str = typer.Argument(
@@ -16,7 +18,10 @@ def export(
     fmt: str = typer.Option(..., "--format", help="torchvision | timm | onnx."),
     out: Path = typer.Option(..., "--out", help="File to write; FILE.json is written next to it."),
     arch: str | None = typer.Option(
-        None, "--arch", help="resnet18 | resnet50: the architecture expected (needed for 'random')."
+        None,
+        "--arch",
+        help=f"{ARCH_HELP}: the architecture expected (needed for 'random'); torchvision and timm exports "
+        "exist for resnet18 and resnet50 only.",
     ),
     size: int | None = typer.Option(
         None,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from fercl_cli.train.archs import ARCH_HELP
 from fercl_cli.train.config import PretrainConfig
 
 D = PretrainConfig()
@@ -51,7 +52,12 @@ def pretrain(
     descriptor: str = typer.Option(
         D.descriptor, "--descriptor", help="Descriptor kind MaskFN reads (geometry | resnet18)."
     ),
-    arch: str = typer.Option(D.arch, "--arch", help="resnet50 (paper) or resnet18."),
+    arch: str = typer.Option(
+        D.arch,
+        "--arch",
+        help=f"Backbone: {ARCH_HELP} (resnet50: the paper's; resnet18-cifar: 3x3 stride-1 stem, no max-pool, "
+        "for 32-64 px; smallcnn: 4-stage CNN, 256-d, for CPU runs).",
+    ),
     size: int = typer.Option(
         D.size, "--size", help="Training crop size in pixels (random crop from the stored crops)."
     ),

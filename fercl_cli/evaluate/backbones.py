@@ -3,8 +3,11 @@ ResNet state dict (``torchvision:PATH``, e.g. the supervised ImageNet baseline; 
 older name), another library's checkpoint (solo-learn, lightly, SimCLR, MoCo: :mod:`.foreign`) or
 ``random`` (the random-init floor, of the ``--arch`` asked for).
 
-Every backbone is a torchvision ResNet without ``fc``: images float [B, 3, H, W] (ImageNet-normalised)
-→ pooled features float [B, F] (F = 512 for resnet18, 2048 for resnet50). Nothing is ever downloaded.
+Every backbone maps images float [B, 3, H, W] (ImageNet-normalised) to pooled features float [B, F]:
+a torchvision ResNet without ``fc`` (F = 512 for resnet18, 2048 for resnet50) or, for fercl checkpoints
+and ``random``, any fercl architecture (:data:`~fercl_cli.train.archs.ARCH_NAMES`: also resnet18-cifar,
+F = 512, and smallcnn, F = 256). Other libraries' files and ``torchvision:PATH`` are matched against the
+torchvision ResNets only. Nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from typing import Any
 
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.foreign import find_backbone
-from fercl_cli.evaluate.resnet_names import infer_resnet_arch, strip_wrappers, without_fc
+from fercl_cli.evaluate.resnet_names import infer_arch, infer_resnet_arch, strip_wrappers, without_fc
 from fercl_cli.safe_load import load_tensors
-from fercl_cli.train.model import ARCHS
+from fercl_cli.train.archs import ARCH_NAMES, FEATURE_DIMS, TORCHVISION_ARCHS, arch_error
 
 TORCHVISION_PREFIX = "torchvision:"
 WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
@@ -40,7 +43,8 @@ class Backbone:
 
     Attributes:
         module: ``torch.nn.Module`` mapping images [B, 3, H, W] to features [B, F], on the CPU, eval mode.
-        arch: ``resnet18`` or ``resnet50``.
+        arch: one of :data:`~fercl_cli.train.archs.ARCH_NAMES` (``resnet18`` or ``resnet50`` unless the
+            kind is ``fercl`` or ``random``).
         feature_dim: F.
         kind: ``fercl``, ``torchvision`` (a plain torchvision state dict), ``imported`` (another
             library's checkpoint) or ``random``.
@@ -101,8 +105,8 @@ def _load_backbone(arch: str, state: Mapping[str, Any], where: Path):  # noqa: A
 
 
 def _check_arch(arch: str | None) -> None:
-    if arch is not None and arch not in ARCHS:
-        raise FerclError(f"--arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+    if arch is not None and arch not in ARCH_NAMES:
+        raise FerclError(arch_error("--arch", arch))
 
 
 def _file(spec: str, arch: str | None) -> Backbone:
@@ -139,10 +143,10 @@ def _fercl(spec: str, file: Path, payload: dict[str, Any], arch: str | None) -> 
     }
     if not state:
         raise FerclError(f"{file}: the checkpoint holds no backbone weights ('backbone.*' keys)")
-    found = infer_resnet_arch(state)
+    found = infer_arch(state)
     stated = config.get("arch")
     if found is None:
-        raise FerclError(f"{file}: the backbone weights fit neither {' nor '.join(ARCHS)}")
+        raise FerclError(f"{file}: the backbone weights fit none of {', '.join(ARCH_NAMES)}")
     if stated is not None and stated != found:
         raise FerclError(f"{file}: its config says arch {stated!r} but the weights are a {found}")
     if arch is not None and arch != found:
@@ -154,7 +158,7 @@ def _fercl(spec: str, file: Path, payload: dict[str, Any], arch: str | None) -> 
     return Backbone(
         module=module,
         arch=found,
-        feature_dim=ARCHS[found],
+        feature_dim=FEATURE_DIMS[found],
         kind="fercl",
         spec=spec,
         path=file,
@@ -176,7 +180,7 @@ def _imported(spec: str, file: Path, payload: Any, arch: str | None) -> Backbone
     return Backbone(
         module=_load_backbone(found.arch, found.state, file),
         arch=found.arch,
-        feature_dim=ARCHS[found.arch],
+        feature_dim=FEATURE_DIMS[found.arch],
         kind="torchvision" if plain else "imported",
         spec=spec,
         path=file,
@@ -201,7 +205,7 @@ def _torchvision(spec: str, arch: str | None) -> Backbone:
     found = infer_resnet_arch(state) if isinstance(state, Mapping) else None
     if found is None:
         raise FerclError(
-            f"{path}: not a torchvision {' or '.join(ARCHS)} state dict (keys or shapes differ); pass {what}; "
+            f"{path}: not a torchvision {' or '.join(TORCHVISION_ARCHS)} state dict (keys or shapes differ); pass {what}; "
             f"another library's checkpoint: pass its path without {prefix}"
         )
     if arch is not None and arch != found:
@@ -212,7 +216,7 @@ def _torchvision(spec: str, arch: str | None) -> Backbone:
     return Backbone(
         module=_load_backbone(found, state, path),
         arch=found,
-        feature_dim=ARCHS[found],
+        feature_dim=FEATURE_DIMS[found],
         kind="torchvision",
         spec=spec,
         path=path,
@@ -235,8 +239,8 @@ def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
 
     if arch is None:
         raise FerclError(
-            f"--checkpoint {RANDOM if calibrate else RANDOM_RAW} needs --arch resnet18 or resnet50: the architecture of the runs it is the "
-            "floor for (a resnet50 floor under a resnet18 run would not be the same network)"
+            f"--checkpoint {RANDOM if calibrate else RANDOM_RAW} needs --arch (one of {', '.join(ARCH_NAMES)}): the "
+            "architecture of the runs it is the floor for (a resnet50 floor under a resnet18 run would not be the same network)"
         )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -288,13 +292,14 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
             file (:mod:`.foreign`: solo-learn, lightly, SimCLR, MoCo or a plain torchvision state dict),
             ``torchvision:PATH`` (or ``imagenet:PATH``: a torchvision ResNet-18/50 state dict), or
             ``random`` (BatchNorm statistics to be calibrated by the evaluation) or ``random-raw``. The
-            architecture of a file is read from its keys and shapes.
+            architecture of a file is read from its keys and shapes (a fercl checkpoint's from all of
+            :data:`~fercl_cli.train.archs.ARCH_NAMES`, other files' from the torchvision ResNets).
         arch: the architecture expected; a checkpoint of another one is an error. ``random*`` needs it:
             the architecture built.
         seed: initialisation seed of ``random``.
 
     Raises:
-        FerclError: the file is missing, unreadable, not a ResNet, or not of architecture ``arch``.
+        FerclError: the file is missing, unreadable, of no known architecture, or not of ``arch``.
     """
     _check_arch(arch)
     if spec in (RANDOM, RANDOM_RAW):

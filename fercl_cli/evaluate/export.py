@@ -10,6 +10,9 @@ sidecar JSON (``FILE.json``) stating the architecture, the input the network exp
   :data:`ONNX_OPSET`, then run with onnxruntime on a test batch and compared with PyTorch before it is
   kept (without onnxruntime only ``onnx.checker`` runs, and the sidecar says so).
 
+torchvision and timm have no ``resnet18-cifar`` or ``smallcnn`` model, so those fercl architectures
+export as ONNX only (``--format torchvision|timm`` is refused with one line naming the architecture).
+
 Input of every format: RGB, scaled to [0, 1], minus the ImageNet mean, over its std, S × S pixels (S: the
 size the checkpoint was trained at, or ``--size``), cut from fercl's aligned face crops.
 """
@@ -28,6 +31,7 @@ from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.backbones import Backbone, file_sha256, resolve_backbone
 from fercl_cli.evaluate.features import network_input_size, stored_size
 from fercl_cli.space import is_disk_full, no_space_error, payload_bytes, require_free, write_text_atomic
+from fercl_cli.train.archs import TORCHVISION_ARCHS
 
 FORMATS = ("torchvision", "timm", "onnx")
 SIDECAR_FORMAT = "fercl-export"
@@ -219,6 +223,15 @@ def _input(size: int, why: str) -> dict[str, Any]:
     }
 
 
+def _check_format(fmt: str, backbone: Backbone) -> None:
+    """torchvision and timm exports only for the architectures both libraries have."""
+    if fmt != "onnx" and backbone.arch not in TORCHVISION_ARCHS:
+        raise FerclError(
+            f"--format {fmt}: {backbone.spec} is a {backbone.arch} backbone, which neither torchvision nor timm "
+            f"has (their exports are {' and '.join(TORCHVISION_ARCHS)} only); export it with --format onnx"
+        )
+
+
 def _check_out(out: Path, backbone: Backbone) -> None:
     if out.is_dir():
         raise FerclError(f"--out {out} is a folder; give the file to write, e.g. {out / 'backbone.pth'}")
@@ -240,11 +253,13 @@ def export_backbone(
             ``torchvision:PATH``, or ``random`` (with ``arch``).
         fmt: one of :data:`FORMATS`.
         out: the file to write (replaced if it exists, never half-written).
-        arch: the architecture expected (``resnet18`` | ``resnet50``); needed for ``random``.
+        arch: the architecture expected (one of :data:`~fercl_cli.train.archs.ARCH_NAMES`); needed for
+            ``random``. ``torchvision`` / ``timm`` take ``resnet18`` / ``resnet50`` only.
         size: network input side S in px; default: the size a fercl checkpoint was trained at, else 112.
 
     Raises:
-        FerclError: unknown format, a checkpoint that is not a ResNet-18/50 (the message names the file),
+        FerclError: unknown format, a checkpoint of no known architecture (the message names the file), a
+            torchvision/timm export of an architecture those libraries lack,
             a bad ``out`` or ``size``, ONNX packages missing, or an ONNX graph that does not match PyTorch.
     """
     import torch
@@ -255,6 +270,7 @@ def export_backbone(
         raise FerclError(f"--size must be at least 16 px, got {size}")
     out = Path(out)
     backbone = resolve_backbone(spec, arch)
+    _check_format(fmt, backbone)
     _check_out(out, backbone)
     size, why = network_input_size(backbone.config.get("size"), size)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +288,12 @@ def export_backbone(
         "arch": backbone.arch,
         "feature_dim": backbone.feature_dim,
         "input": _input(size, why),
-        "output": f"pooled features float32 [N, {backbone.feature_dim}] (the ResNet without fc)",
+        "output": f"pooled features float32 [N, {backbone.feature_dim}] "
+        + (
+            "(the ResNet without fc)"
+            if backbone.arch in TORCHVISION_ARCHS
+            else f"(the {backbone.arch} backbone)"
+        ),
         **details,
         "load": loading_snippet(fmt, backbone, out, size),
         "source": backbone.to_dict(),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fercl_cli.errors import FerclError
+from fercl_cli.train.archs import ARCH_NAMES, arch_error
 
 DEVICES = ("auto", "cpu", "cuda")
 FER2013_SPLITS = ("public", "private")
@@ -91,8 +92,8 @@ class EvaluateRequest:
             raise FerclError(f"--size must be at least 16 px, got {self.input_size}")
         if self.device not in DEVICES:
             raise FerclError(f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}")
-        if self.arch is not None and self.arch not in ("resnet18", "resnet50"):
-            raise FerclError(f"--arch must be one of resnet18, resnet50, got {self.arch!r}")
+        if self.arch is not None and self.arch not in ARCH_NAMES:
+            raise FerclError(arch_error("--arch", self.arch))
         if self.batch_size < 1 or self.epochs < 1:
             raise FerclError("--batch-size and --epochs must be positive")
         if self.save_head is not None and (protocol != "linear" or info.kind == "identity"):

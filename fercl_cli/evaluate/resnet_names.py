@@ -3,15 +3,19 @@
 Names are those of ``torchvision.models.resnet18()`` / ``resnet50()`` without ``fc`` (``conv1.weight``,
 ``bn1.running_mean``, ``layer1.0.conv1.weight``, …). BatchNorm's ``num_batches_tracked`` counters are
 optional: older checkpoints lack them, and loading fills them with 0 (they never change eval outputs).
+
+:func:`infer_arch` matches a state dict against any fercl architecture (the backbone of a fercl
+checkpoint: also ``resnet18-cifar`` and ``smallcnn``); :func:`infer_resnet_arch` and
+:func:`shape_mismatch`, used for other libraries' files, know the torchvision ResNets only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from fercl_cli.train.model import ARCHS
+from fercl_cli.train.archs import ARCH_NAMES, TORCHVISION_ARCHS
 
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 """Prefixes added by DataParallel/DDP (``module.``) and ``torch.compile`` (``_orig_mod.``)."""
@@ -59,18 +63,24 @@ def _required(arch: str) -> dict[str, tuple[int, ...]]:
     return {k: v for k, v in reference_shapes(arch).items() if not k.endswith(_COUNTER)}
 
 
-def infer_resnet_arch(state: Mapping[str, Any]) -> str | None:
-    """The architecture (``resnet18`` | ``resnet50``) whose keys and shapes ``state`` matches, ``fc.*`` and
-    DDP/compile prefixes ignored; None when it matches neither."""
+def infer_arch(state: Mapping[str, Any], archs: Iterable[str] = ARCH_NAMES) -> str | None:
+    """The first of ``archs`` (default: every fercl architecture) whose keys and shapes ``state``
+    matches exactly, ``fc.*`` and DDP/compile prefixes ignored; None when it matches none."""
     state = without_fc(strip_wrappers(state))
     shapes = _shapes(state)
     if shapes is None:
         return None
-    for arch in ARCHS:
-        counters = {k for k in state if k.endswith(_COUNTER)}
+    counters = {k for k in state if k.endswith(_COUNTER)}
+    for arch in archs:
         if shapes == _required(arch) and counters <= reference_shapes(arch).keys():
             return arch
     return None
+
+
+def infer_resnet_arch(state: Mapping[str, Any]) -> str | None:
+    """The torchvision architecture (``resnet18`` | ``resnet50``) whose keys and shapes ``state``
+    matches, ``fc.*`` and DDP/compile prefixes ignored; None when it matches neither."""
+    return infer_arch(state, TORCHVISION_ARCHS)
 
 
 def shape_mismatch(state: Mapping[str, Any]) -> str | None:
@@ -79,7 +89,7 @@ def shape_mismatch(state: Mapping[str, Any]) -> str | None:
     shapes = _shapes(state)
     if shapes is None:
         return None
-    for arch in ARCHS:
+    for arch in TORCHVISION_ARCHS:
         expected = _required(arch)
         wrong = [k for k in expected if shapes.keys() == expected.keys() and shapes[k] != expected[k]]
         if wrong:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fercl_cli.errors import FerclError
+from fercl_cli.train.archs import ARCH_NAMES
 
 MASK_FN_MODES = ("off", "top1", "top1-other-clip", "threshold", "threshold-other-clip")
 DESCRIPTOR_KINDS = ("geometry", "resnet18")
@@ -66,7 +67,7 @@ class PretrainConfig:
             "offset_weights": ("a", "b", "c"),
             "mask_fn": MASK_FN_MODES,
             "descriptor": DESCRIPTOR_KINDS,
-            "arch": ("resnet18", "resnet50"),
+            "arch": ARCH_NAMES,
             "optimizer": OPTIMIZERS,
             "device": DEVICES,
         }

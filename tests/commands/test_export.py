@@ -60,7 +60,7 @@ def test_bad_input_is_one_error_line(tmp_path: Path):
     )
     assert (
         random_without_arch.exit_code == 2
-        and "needs --arch resnet18 or resnet50" in random_without_arch.output
+        and "needs --arch (one of resnet18, resnet50, resnet18-cifar, smallcnn)" in random_without_arch.output
     )
 
 

@@ -78,7 +78,10 @@ def test_random_is_seeded_and_named_by_arch_and_seed():
     assert _same_weights(a.module, b.module.state_dict()) and _same_weights(raw.module, a.module.state_dict())
     other = resolve_backbone("random", arch="resnet18", seed=1)
     assert not torch.equal(other.module.conv1.weight, a.module.conv1.weight)
-    with pytest.raises(FerclError, match="--checkpoint random needs --arch resnet18 or resnet50"):
+    with pytest.raises(
+        FerclError,
+        match=r"--checkpoint random needs --arch \(one of resnet18, resnet50, resnet18-cifar, smallcnn\)",
+    ):
         resolve_backbone("random")
     with pytest.raises(FerclError, match="--arch must be one of"):
         resolve_backbone("random", arch="vgg16")
@@ -141,3 +144,56 @@ def test_batchnorm_calibration_matches_the_statistics_of_its_images_and_keeps_we
     raw = resolve_backbone("random-raw", arch="resnet18").module
     assert torch.equal(raw.bn1.running_var, torch.ones_like(raw.bn1.running_var))
     assert not torch.allclose(backbone.module.bn1.running_var, raw.bn1.running_var)
+
+
+@pytest.mark.parametrize("arch", ["smallcnn", "resnet18-cifar"])
+def test_random_and_fercl_checkpoints_of_the_small_archs(arch, tmp_path: Path):
+    from fercl_cli.evaluate.calibrate import calibrate_batchnorm
+
+    floor = resolve_backbone("random", arch=arch)
+    assert (floor.arch, floor.kind, floor.hash) == (arch, "random", f"random-bn512:{arch}:0")
+    assert floor.module(torch.rand(2, 3, 32, 32)).shape == (2, floor.feature_dim)
+    images = np.random.default_rng(0).integers(0, 256, (6, 37, 37, 3), dtype=np.uint8)
+    before = floor.module.state_dict()
+    before = {k: v.clone() for k, v in before.items()}
+    assert calibrate_batchnorm(floor.module, images, np.arange(6), input_size=32, batch_size=4) == 6
+    after = floor.module.state_dict()
+    assert not torch.equal(after[_first_running_mean(after)], before[_first_running_mean(after)])
+    run = make_checkpoint(tmp_path / "run", arch=arch, seed=2)
+    backbone = resolve_backbone(str(run))
+    assert (backbone.kind, backbone.arch, backbone.feature_dim) == ("fercl", arch, floor.feature_dim)
+    saved = checkpoint.load(run)["model"]
+    assert _same_weights(
+        backbone.module,
+        {k.removeprefix("backbone."): v for k, v in saved.items() if k.startswith("backbone.")},
+    )
+
+
+def _first_running_mean(state) -> str:
+    return next(k for k in state if k.endswith("running_mean"))
+
+
+def test_a_small_arch_checkpoint_is_not_taken_for_a_torchvision_resnet(tmp_path: Path):
+    from fercl_cli.evaluate.resnet_names import infer_arch
+
+    cifar = models.resnet18(weights=None).state_dict()
+    cifar["conv1.weight"] = torch.zeros(64, 3, 3, 3)
+    assert infer_resnet_arch(cifar) is None and infer_arch(cifar) == "resnet18-cifar"
+    torch.save(cifar, tmp_path / "cifar.pth")
+    with pytest.raises(FerclError, match="not a torchvision resnet18 or resnet50 state dict"):
+        resolve_backbone(f"torchvision:{tmp_path / 'cifar.pth'}")
+
+
+def test_bad_arch_names_are_one_line_listing_the_valid_ones():
+    from fercl_cli.evaluate.request import EvaluateRequest
+    from fercl_cli.train.config import resolve
+
+    message = "--arch must be one of resnet18, resnet50, resnet18-cifar, smallcnn, got 'vgg16'"
+    for call in (
+        lambda: resolve_backbone("random", arch="vgg16"),
+        lambda: EvaluateRequest("affectnet", "random", Path("."), arch="vgg16").check(),
+        lambda: resolve({}, {"store": "s.h5", "out": "o", "arch": "vgg16"}),
+    ):
+        with pytest.raises(FerclError) as error:
+            call()
+        assert str(error.value) == message

@@ -230,7 +230,10 @@ def test_bad_requests_are_one_line_errors_naming_the_file(run: Path, tmp_path: P
     assert str(caught.value).startswith(f"{tmp_path / 'vgg.pth'}: no ResNet-18/50 backbone found")
     odd = {"model": {"backbone.conv.weight": torch.zeros(2)}, "config": {"arch": "vit_b_16"}}
     checkpoint.save(tmp_path / "vit.pt", odd)
-    with pytest.raises(FerclError, match=r"vit\.pt: the backbone weights fit neither resnet18 nor resnet50"):
+    with pytest.raises(
+        FerclError,
+        match=r"vit\.pt: the backbone weights fit none of resnet18, resnet50, resnet18-cifar, smallcnn",
+    ):
         export_backbone(str(tmp_path / "vit.pt"), "torchvision", tmp_path / "vit.pth")
     assert not (tmp_path / "vgg.onnx").exists() and not (tmp_path / "vit.pth").exists()
 
@@ -276,3 +279,35 @@ def test_docs_export_md_onnx_snippet_runs_as_written_on_uint8_crops(run, tmp_pat
     with torch.no_grad():  # fercl's own preprocessing of the same crops
         expected = resolve_backbone(str(run)).module(clean_inputs(crops, SIZE, torch.device("cpu")))
     np.testing.assert_allclose(features, expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["smallcnn", "resnet18-cifar"])
+@pytest.mark.parametrize("fmt", ["torchvision", "timm"])
+def test_state_dict_exports_of_archs_torchvision_lacks_are_refused_naming_the_arch(arch, fmt, tmp_path):
+    run = make_run(tmp_path / "run", arch=arch, size=SIZE)
+    out = tmp_path / "face.pth"
+    with pytest.raises(FerclError) as error:
+        export_backbone(str(run), fmt, out)
+    message = str(error.value)
+    assert message == (
+        f"--format {fmt}: {run} is a {arch} backbone, which neither torchvision nor timm has (their exports "
+        "are resnet18 and resnet50 only); export it with --format onnx"
+    )
+    assert not out.exists() and not sidecar_path(out).exists()
+    with pytest.raises(FerclError, match=f"is a {arch} backbone"):
+        export_backbone("random", fmt, out, arch=arch)
+
+
+@needs_onnx
+def test_a_smallcnn_exports_as_onnx_with_the_same_features(tmp_path: Path):
+    import onnxruntime
+
+    run = make_run(tmp_path / "run", arch="smallcnn", size=SIZE)
+    out = tmp_path / "small.onnx"
+    sidecar = export_backbone(str(run), "onnx", out)
+    assert (sidecar["arch"], sidecar["feature_dim"]) == ("smallcnn", 256)
+    assert sidecar["output"] == "pooled features float32 [N, 256] (the smallcnn backbone)"
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = _images(5)
+    got = session.run(["features"], {"images": x.numpy()})[0]
+    np.testing.assert_allclose(got, _fercl_features(str(run), x).numpy(), atol=1e-4, rtol=1e-4)

@@ -359,3 +359,12 @@ def test_every_run_keeps_its_test_rows_so_intervals_can_be_computed(world):
     ] == pytest.approx(va["runs"][0]["metrics"]["valence"]["ccc"])
     with pytest.raises(ValueError, match="no regression target"):
         seed_runs(va, "dominance")
+
+
+def test_the_random_floor_of_a_smallcnn_evaluates(world):
+    result = evaluate(request(world, "affectnet", checkpoint="random", arch="smallcnn", protocol="knn"))
+    checkpoint = result["checkpoint"]
+    assert (checkpoint["arch"], checkpoint["feature_dim"], checkpoint["kind"]) == ("smallcnn", 256, "random")
+    assert checkpoint["bn_calibration"]["applied"] is True
+    assert any("architecture smallcnn (--arch)" in note for note in result["notes"])
+    assert result["runs"] and np.isfinite(result["summary"]["metrics"]["accuracy"]["mean"])

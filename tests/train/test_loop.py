@@ -87,3 +87,37 @@ def test_bad_requests_are_clear(tiny_store, tmp_path):
         pretrain(_config(tiny_store, tmp_path / "z", epochs=1))
     with pytest.raises(FerclError, match="different settings: lr"):
         pretrain(_config(tiny_store, tmp_path / "z", epochs=1, lr=1e-2), resume=True)
+
+
+@pytest.mark.parametrize("arch", ["smallcnn", "resnet18-cifar"])
+def test_a_small_arch_run_evaluates_through_resolve_backbone_with_the_trained_features(
+    arch, tiny_store, tmp_path, monkeypatch
+):
+    from fercl_cli.evaluate.backbones import resolve_backbone
+    from fercl_cli.train import loop
+
+    built = []
+    monkeypatch.setattr(loop, "build_model", _recording(built, loop.build_model))
+    summary = pretrain(_config(tiny_store, tmp_path / "run", arch=arch, epochs=1, size=32))
+    assert summary.stopped == "finished" and np.isfinite(summary.last_loss)
+    (trained,) = built
+    backbone = resolve_backbone(str(tmp_path / "run"))
+    assert (backbone.kind, backbone.arch, backbone.config["arch"]) == ("fercl", arch, arch)
+    assert backbone.feature_dim == {"smallcnn": 256, "resnet18-cifar": 512}[arch]
+    assert resolve_backbone(str(tmp_path / "run" / "last.pt"), arch=arch).arch == arch
+    x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = trained.eval().backbone(x)
+        got = backbone.module(x)
+    assert got.shape == (3, backbone.feature_dim)
+    torch.testing.assert_close(got, expected)
+    with pytest.raises(FerclError, match=f"is a {arch} backbone, not the resnet18 asked for with --arch"):
+        resolve_backbone(str(tmp_path / "run"), arch="resnet18")
+
+
+def _recording(built, build):
+    def record(arch):
+        built.append(build(arch))
+        return built[-1]
+
+    return record
