@@ -105,17 +105,25 @@ def bench_preprocess(corpus: str | Path, work: str | Path, size: int = 128) -> B
     work.mkdir(parents=True)
     discovery = discover_voxceleb(Path(corpus) / "voxceleb", layout="videos")
     runs = {}
-    for name, workers, track in (("track1", 1, True), ("track2", 2, True), ("detect2", 2, False)):
+    plan = (
+        ("track1", 1, True, 1),
+        ("track2", 2, True, 1),
+        ("detect2", 2, False, 1),
+        ("detect0", 2, False, 0),
+    )
+    for name, workers, track, upsample in plan:
         config = PreprocessConfig(
             out=str(work / f"{name}.h5"),
             size=size,
             workers=workers,
             track=track,
+            upsample=upsample,
             detect_face_px=PreprocessConfig.detect_face_px if track else 0,
             commit_seconds=5.0,
         )
         runs[name] = preprocess(discovery, config)
     error = _landmark_error(FaceStore(work / "track2.h5"), FaceStore(work / "detect2.h5"))
+    jitter = _landmark_error(FaceStore(work / "detect0.h5"), FaceStore(work / "detect2.h5"))
     one, two = runs["track1"], runs["track2"]
     saving = runs["detect2"].detections / max(two.detections, 1)
     worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -148,6 +156,11 @@ def bench_preprocess(corpus: str | Path, work: str | Path, size: int = 128) -> B
             "%",
             f"< {100 * TARGET_LANDMARK_ERROR:.0f} %",
             bool(error < TARGET_LANDMARK_ERROR),
+        ),
+        Row(
+            "landmarks, the reference with --upsample 0 vs 1 (the detector's own jitter, for scale)",
+            100 * jitter,
+            "%",
         ),
         *_large_frame_rows(discovery, work, size),
         Row("peak memory, a worker process", worker_rss, "MiB"),
