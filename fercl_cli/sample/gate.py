@@ -219,7 +219,9 @@ def run_gate(root: str | Path) -> GateResult:
             HARDNEG_MIN_DIFFERENCE,
             ">=",
             bool(difference >= HARDNEG_MIN_DIFFERENCE),
-            "far frame >= 12 interval frames (2.88 s) away",
+            "far frame >= 12 interval frames (2.88 s) away"
+            if not math.isnan(difference)
+            else "not computable: no clip has interval frames 12 apart (clips under ~3 s)",
         ),
     ]
     if math.isnan(accuracy):
