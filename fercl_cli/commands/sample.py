@@ -54,7 +54,7 @@ def sample(
 
     Example: fercl sample /tmp/s --identities 8 --clips-per-identity 3 --seconds 6 --seed 0
 
-    Testbed: fercl sample /tmp/tb --profile testbed (about 8 min on 2 cores), then fercl sample /tmp/tb --check
+    Testbed: fercl sample /tmp/tb --profile testbed (about 15 min of CPU), then fercl sample /tmp/tb --check
     """
     from fercl_cli import report
     from fercl_cli.errors import FerclError
