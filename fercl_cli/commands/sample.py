@@ -6,22 +6,44 @@ from pathlib import Path
 
 import typer
 
+PROFILES = ("default", "testbed")
+
 
 def sample(
     out_dir: Path = typer.Argument(
         ..., metavar="DIR", help="Folder to write (new, empty, or an earlier sample corpus)."
     ),
-    identities: int = typer.Option(8, "--identities", help="People in the pretraining clips."),
-    clips_per_identity: int = typer.Option(3, "--clips-per-identity", help="Clips per person."),
-    seconds: float = typer.Option(6.0, "--seconds", help="Clip length in seconds (25 fps)."),
+    profile: str = typer.Option(
+        "default",
+        "--profile",
+        help="default: the small corpus of the tests and demo; testbed: the factorised corpus that can test "
+        "the paper's claim (per-clip backgrounds, long expressions, held-out people), checked by its gate.",
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing: run the testbed gate on the existing corpus in DIR."
+    ),
+    identities: int | None = typer.Option(
+        None, "--identities", help="People in the pretraining clips [default 8; testbed 96]."
+    ),
+    clips_per_identity: int | None = typer.Option(
+        None, "--clips-per-identity", help="Clips per person [default 3; testbed 2]."
+    ),
+    seconds: float | None = typer.Option(
+        None, "--seconds", help="Clip length in seconds, 25 fps [default 6; testbed 20]."
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed writes the same corpus."),
-    eval_identities: int = typer.Option(
-        4, "--eval-identities", help="People in AffectNet, FER2013, RAF-DB and LFW."
+    eval_identities: int | None = typer.Option(
+        None,
+        "--eval-identities",
+        help="People in the evaluation sets [default 4; testbed 32, held out, half train, half test].",
     ),
-    images_per_class: int = typer.Option(
-        4, "--images-per-class", help="AffectNet/FER2013/RAF-DB photos per person and class."
+    images_per_class: int | None = typer.Option(
+        None,
+        "--images-per-class",
+        help="Evaluation photos per person and class [default 4; testbed 14].",
     ),
-    lfw_images: int = typer.Option(10, "--lfw-images", help="LFW photos per person."),
+    lfw_images: int = typer.Option(10, "--lfw-images", help="LFW photos per person (default profile)."),
+    size: int = typer.Option(64, "--size", help="Testbed face-frame size in pixels (videos and JPEGs)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Write a small talking-face corpus and evaluation sets, in the official on-disk formats, with ground truth.
@@ -31,25 +53,45 @@ def sample(
     See docs/sample-data.md.
 
     Example: fercl sample /tmp/s --identities 8 --clips-per-identity 3 --seconds 6 --seed 0
-    """
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
+    Testbed: fercl sample /tmp/tb --profile testbed (about 15 min of CPU), then fercl sample /tmp/tb --check
+    """
     from fercl_cli import report
+    from fercl_cli.errors import FerclError
     from fercl_cli.sample.corpus import SampleOptions, check_output, generate_sample
 
+    if profile not in PROFILES:
+        raise FerclError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if check:
+        _check(out_dir, json_output)
+        return
+    if profile == "testbed":
+        _testbed(
+            out_dir,
+            seed,
+            json_output,
+            identities=identities,
+            clips_per_identity=clips_per_identity,
+            seconds=seconds,
+            eval_identities=eval_identities,
+            images_per_class=images_per_class,
+            size=size,
+        )
+        return
     options = SampleOptions(
-        identities=identities,
-        clips_per_identity=clips_per_identity,
-        seconds=seconds,
+        identities=8 if identities is None else identities,
+        clips_per_identity=3 if clips_per_identity is None else clips_per_identity,
+        seconds=6.0 if seconds is None else seconds,
         seed=seed,
-        eval_identities=eval_identities,
-        images_per_class=images_per_class,
+        eval_identities=4 if eval_identities is None else eval_identities,
+        images_per_class=4 if images_per_class is None else images_per_class,
         lfw_images=lfw_images,
     )
     options.check()
     check_output(out_dir)
-    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with report.progress_display(*columns, out=report.err_console, enabled=not json_output) as bar:
+    with report.progress_display(
+        *_progress_columns(), out=report.err_console, enabled=not json_output
+    ) as bar:
         task = bar.add_task("faces", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -99,6 +141,84 @@ def sample(
     report.console.print(report.table(f"fercl sample (seed {seed})", ["dataset", "contents", "path"], rows))
     for note in summary.notes:
         report.console.print(f"[yellow]note:[/] {note}")
+
+
+def _progress_columns() -> tuple:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    return (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+def _print_gate(result, json_output: bool, payload: dict | None = None) -> None:  # noqa: ANN001
+    from fercl_cli import report
+    from fercl_cli.errors import FerclError
+    from fercl_cli.sample.gate import gate_table
+
+    if json_output:
+        report.print_json(payload if payload is not None else result.to_dict())
+    else:
+        report.console.print(gate_table(result))
+    if not result.passed:
+        raise FerclError(result.failure_message())
+
+
+def _check(out_dir: Path, json_output: bool) -> None:
+    from fercl_cli.sample.gate import run_gate
+
+    _print_gate(run_gate(out_dir), json_output)
+
+
+def _testbed(out_dir: Path, seed: int, json_output: bool, **changes: object) -> None:
+    from fercl_cli import report
+    from fercl_cli.sample.corpus import check_output
+    from fercl_cli.sample.gate import GateCheck, GateResult
+    from fercl_cli.sample.testbed import TestbedOptions, generate_testbed, with_overrides
+
+    options = with_overrides(TestbedOptions(seed=seed), **changes)
+    options.check()
+    check_output(out_dir)
+    with report.progress_display(
+        *_progress_columns(), out=report.err_console, enabled=not json_output
+    ) as bar:
+        task = bar.add_task("faces", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        manifest = generate_testbed(out_dir, options, progress)
+    gate = GateResult(checks=[GateCheck(**c) for c in manifest["gate"]["checks"]])
+    if not json_output:
+        counts = manifest["counts"]
+        vox, affect, fer = counts["voxceleb"], counts["affectnet"], counts["fer2013"]
+        split = manifest["evaluation_identities"]
+        rows = [
+            (
+                "VoxCeleb1",
+                f"{vox['identities']} people, {vox['clips']} clips, {vox['frames']} frames (25 fps), "
+                f"{vox['interval_frames']} face JPEGs ({options.size} px)",
+                str(out_dir / "voxceleb"),
+            ),
+            (
+                "AffectNet",
+                f"{affect['training']} training ({len(split['train'])} people), {affect['validation']} "
+                f"validation ({len(split['test'])} other people)",
+                str(out_dir / "affectnet"),
+            ),
+            (
+                "FER2013",
+                f"{fer['training']} Training, {fer['public_test']} PublicTest, {fer['private_test']} PrivateTest",
+                str(out_dir / "fer2013" / "fer2013.csv"),
+            ),
+            ("generation", f"{manifest['generation_seconds']:.0f} s", str(out_dir / "sample.json")),
+        ]
+        report.console.print(
+            report.table(
+                f"fercl sample --profile testbed (seed {seed})", ["dataset", "contents", "path"], rows
+            )
+        )
+        for note in manifest["notes"]:
+            report.console.print(f"[yellow]note:[/] {note}")
+    _print_gate(gate, json_output, manifest)
 
 
 def register(app: typer.Typer) -> None:
