@@ -245,31 +245,25 @@ def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module, feature_dim = build_backbone(arch)
+    spec = RANDOM if calibrate else RANDOM_RAW
     if calibrate:
         from fercl_cli.evaluate.calibrate import BN_IMAGES
 
-        return Backbone(
-            module=module.eval(),
-            arch=arch,
-            feature_dim=feature_dim,
-            kind="random",
-            spec=RANDOM,
-            path=None,
-            hash=random_hash(RANDOM, arch, seed),
-            description=f"randomly initialised {arch} (seed {seed}), BatchNorm statistics calibrated on the "
-            "evaluation's training images: the floor any pretraining must beat",
-            bn_calibration={"images_at_most": BN_IMAGES, "split": "train"},
-        )
+        statistics = "BatchNorm statistics calibrated on the evaluation's training images"
+        calibration = {"images_at_most": BN_IMAGES, "split": "train"}
+    else:
+        statistics, calibration = "BatchNorm statistics as initialised (mean 0, variance 1)", None
     return Backbone(
         module=module.eval(),
         arch=arch,
         feature_dim=feature_dim,
         kind="random",
-        spec=RANDOM_RAW,
+        spec=spec,
         path=None,
-        hash=random_hash(RANDOM_RAW, arch, seed),
-        description=f"randomly initialised {arch} (seed {seed}), BatchNorm statistics as initialised "
-        "(mean 0, variance 1)",
+        hash=random_hash(spec, arch, seed),
+        description=f"randomly initialised {arch} (seed {seed}), {statistics}"
+        + (": the floor any pretraining must beat" if calibrate else ""),
+        bn_calibration=calibration,
     )
 
 
