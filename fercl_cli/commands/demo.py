@@ -122,7 +122,14 @@ def demo(
     quick: bool = typer.Option(
         False,
         "--quick",
-        help="A smaller corpus and fewer epochs: about 40 s on 2 CPU cores (the default profile: about 2 minutes).",
+        help="A smaller corpus and fewer epochs: about 40 s on 2 CPU cores (the default profile: about 2 "
+        "minutes). Same as --profile quick.",
+    ),
+    profile_name: str | None = typer.Option(
+        None,
+        "--profile",
+        help="quick | standard (default) | testbed: the factorised testbed and a small CNN, the profile whose "
+        "ablation tests the paper's claim (about 25 min to prepare, 75 min for --ablation on 2 cores).",
     ),
     ablation: bool = typer.Option(
         False, "--ablation", help="Also pretrain the paper's 6 configurations × 3 seeds and compare them."
@@ -143,10 +150,12 @@ def demo(
     Example: fercl demo --quick --dir /tmp/fercl-demo
 
     Miniature ablation: fercl demo --ablation --write docs/benchmarks.md
+
+    The paper's claim tested on the testbed: fercl demo --profile testbed --ablation --write docs/benchmarks.md
     """
     from fercl_cli import report
     from fercl_cli.demo.chain import run_demo
-    from fercl_cli.demo.profiles import check_device, profile_for
+    from fercl_cli.demo.profiles import check_device, profile_for, profile_named
     from fercl_cli.errors import FerclError
 
     check_device(device)
@@ -154,7 +163,9 @@ def demo(
         raise FerclError("--write records the ablation's table: add --ablation (or drop --write)")
     if write is not None and (write.suffix.lower() != ".md" or not write.parent.is_dir()):
         raise FerclError(f"--write {write}: give a Markdown file (.md) in an existing folder")
-    profile = profile_for(quick)
+    if quick and profile_name not in (None, "quick"):
+        raise FerclError(f"--quick and --profile {profile_name} disagree: give one of them")
+    profile = profile_for(quick) if profile_name is None else profile_named(profile_name)
     progress = _StageProgress(enabled=not json_output)
     try:
         summary = run_demo(directory, profile, device, progress.on_event)

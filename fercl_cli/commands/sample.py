@@ -42,7 +42,11 @@ def sample(
         "--images-per-class",
         help="Evaluation photos per person and class [default 4; testbed 14].",
     ),
-    lfw_images: int = typer.Option(10, "--lfw-images", help="LFW photos per person (default profile)."),
+    lfw_images: int | None = typer.Option(
+        None,
+        "--lfw-images",
+        help="LFW photos per person [default 10; testbed 20, each on its own background].",
+    ),
     size: int = typer.Option(64, "--size", help="Testbed face-frame size in pixels (videos and JPEGs)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -75,6 +79,7 @@ def sample(
             seconds=seconds,
             eval_identities=eval_identities,
             images_per_class=images_per_class,
+            lfw_images=lfw_images,
             size=size,
         )
         return
@@ -85,7 +90,7 @@ def sample(
         seed=seed,
         eval_identities=4 if eval_identities is None else eval_identities,
         images_per_class=4 if images_per_class is None else images_per_class,
-        lfw_images=lfw_images,
+        lfw_images=10 if lfw_images is None else lfw_images,
     )
     options.check()
     check_output(out_dir)
@@ -208,6 +213,12 @@ def _testbed(out_dir: Path, seed: int, json_output: bool, **changes: object) -> 
                 "FER2013",
                 f"{fer['training']} Training, {fer['public_test']} PublicTest, {fer['private_test']} PrivateTest",
                 str(out_dir / "fer2013" / "fer2013.csv"),
+            ),
+            (
+                "LFW",
+                f"{counts['lfw']['people']} held-out people, {counts['lfw']['images']} photos, each on its own "
+                "background",
+                str(out_dir / "lfw"),
             ),
             ("generation", f"{manifest['generation_seconds']:.0f} s", str(out_dir / "sample.json")),
         ]

@@ -4,7 +4,10 @@ each, evaluated like the demo checkpoint, summarised as mean ± std, and compare
 Configurations (the paper's names): SimCLR (no TimeAug, no HardNeg), TimeAug, TimeAug+HardNeg,
 TimeAug+HardNeg+FaceSwap, TimeAug+HardNeg+MaskFN (``top1-other-clip``) and all four. Runs live in
 ``DIR/<profile>/ablation/runs/<config>-s<seed>/``, their results in ``ablation/results/``; a rerun reuses
-finished runs and results. The random-init floor is the demo's ``random`` checkpoint (one initialisation).
+finished runs and results. References beside the configurations: the demo's ``random`` checkpoint (the
+random-init floor, BatchNorm calibrated; one initialisation), the raw-pixel floor (``pixels``) and a
+supervised ceiling (the same network trained from random init with the training labels: ``fercl evaluate
+--protocol paper --checkpoint random``, on the tasks that have that protocol).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,11 @@ from fercl_cli.errors import FerclError
 
 SECTION = "ablation"
 P_THRESHOLD = 0.05
+PIXELS_FLOOR, SUPERVISED = "pixels", "supervised"
+REFERENCE_NAMES = {
+    PIXELS_FLOOR: ("raw pixels 16×16×3 (floor)", "pixels"),
+    SUPERVISED: ("supervised, same network from random init (ceiling)", "superv."),
+}
 
 
 @dataclass(frozen=True)
@@ -115,10 +123,29 @@ def paper_values() -> dict[str, dict[str, float]]:
 
 
 def run_values(results: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
-    """One checkpoint's value of every table column from its results dicts keyed by task."""
+    """One checkpoint's value of every table column from its results dicts keyed by task (None for a task
+    it was not evaluated on)."""
     return {
-        metric_key(spec): results[spec.task]["summary"]["metrics"][spec.metric]["mean"] for spec in METRICS
+        metric_key(spec): results[spec.task]["summary"]["metrics"][spec.metric]["mean"]
+        if spec.task in results
+        else None
+        for spec in METRICS
     }
+
+
+def reference_requests(layout: Layout, profile: DemoProfile, device: str) -> dict[str, dict[str, Any]]:
+    """Reference → task → :class:`~fercl_cli.evaluate.request.EvaluateRequest`: the raw-pixel floor on every
+    task, and the supervised ceiling (the random-init network fine-tuned with the training labels, the
+    paper protocol) on the tasks that have that protocol."""
+    from fercl_cli.evaluate.backbones import PIXELS
+    from fercl_cli.evaluate.request import TASKS as EVALUATION_TASKS
+
+    supervised = {
+        task: replace(request, protocol="paper")
+        for task, request in evaluation_requests(layout, profile, RANDOM, device).items()
+        if "paper" in EVALUATION_TASKS[task].protocols
+    }
+    return {PIXELS_FLOOR: evaluation_requests(layout, profile, PIXELS, device), SUPERVISED: supervised}
 
 
 @dataclass
@@ -136,6 +163,8 @@ class AblationSummary:
             (:class:`~fercl_cli.evaluate.intervals.Interval` dict); empty without the runs' results.
         decision: the decision rules and their computed verdict (:func:`fercl_cli.demo.rules.decide`);
             empty without the runs' results.
+        references: reference key (:data:`REFERENCE_NAMES`) → column key → its value (None where the
+            reference does not apply).
     """
 
     cells: dict[str, dict[str, dict[str, Any]]]
@@ -145,6 +174,7 @@ class AblationSummary:
     settings: dict[str, Any] = field(default_factory=dict)
     intervals: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     decision: dict[str, Any] = field(default_factory=dict)
+    references: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for JSON."""
@@ -166,6 +196,7 @@ def summarise(
     settings: Mapping[str, Any] | None = None,
     results: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     floor_results: Mapping[str, Any] | None = None,
+    reference_results: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AblationSummary:
     """Mean ± std over seeds of every column, per configuration, and the reading of them.
 
@@ -178,6 +209,8 @@ def summarise(
         results, floor_results: the evaluation results dictionaries behind ``per_seed`` (configuration key
             → per seed, task → results) and behind ``floor`` (task → results); with them every cell gets
             its row-bootstrap interval and the decision rules are computed.
+        reference_results: reference key → task → results (the tasks it applies to), shown as extra rows
+            with their intervals.
 
     Raises:
         ValueError: a configuration of :data:`CONFIGS` is missing or has no runs.
@@ -201,13 +234,17 @@ def summarise(
         if all(run.get("pretext/accuracy") is not None for run in per_seed[config.key])
     }
     summary = AblationSummary(cells=cells, floor=dict(floor), pretext=pretext, settings=dict(settings or {}))
-    if results is not None and floor_results is not None:
-        from fercl_cli.demo.rules import cell_intervals, decide
+    from fercl_cli.demo.rules import cell_intervals, decide
 
+    if results is not None and floor_results is not None:
         columns = [metric_key(spec) for spec in METRICS]
         summary.intervals = {key: cell_intervals(runs, columns) for key, runs in results.items()}
         summary.intervals[RANDOM] = cell_intervals([floor_results], columns)
         summary.decision = decide(results, floor_results)
+    for key, per_task in (reference_results or {}).items():
+        summary.references[key] = run_values(per_task)
+        present = [metric_key(spec) for spec in METRICS if spec.task in per_task]
+        summary.intervals[key] = cell_intervals([per_task], present)
     summary.statements = statements(summary)
     return summary
 
@@ -441,6 +478,20 @@ def table(summary: AblationSummary, short: bool = False) -> tuple[list[str], lis
             "",
         ]
     ]
+    references = [(key, *REFERENCE_NAMES[key]) for key in REFERENCE_NAMES if key in summary.references]
+
+    def reference_row(key: str, name: str, short_name: str) -> list[str]:
+        values = summary.references[key]
+        return [
+            short_name if short else name,
+            *(
+                cell(values.get(metric_key(spec)), spec, summary.intervals.get(key, {}).get(metric_key(spec)))
+                for spec in METRICS
+            ),
+            "",
+        ]
+
+    rows += [reference_row(*ref) for ref in references if ref[0] != SUPERVISED]
     paper = paper_values()
     for config in CONFIGS:
         rows.append(
@@ -457,6 +508,7 @@ def table(summary: AblationSummary, short: bool = False) -> tuple[list[str], lis
                 f"{100 * paper[config.key]['affectnet/macro_f1']:.1f}",
             ]
         )
+    rows += [reference_row(*ref) for ref in references if ref[0] == SUPERVISED]
     return header, rows
 
 
@@ -559,6 +611,12 @@ def run_ablation(
     floor_results = {}
     for task, request in evaluation_requests(layout, profile, RANDOM, device).items():
         floor_results[task] = evaluate_cached(request, layout.results_file(RANDOM, task), _quiet)[1]
+    reference_results: dict[str, dict[str, Any]] = {}
+    for key, requests in reference_requests(layout, profile, device).items():
+        for task, request in requests.items():
+            stage.progress(f"reference {key}: {task}", 0, 1)
+            out = layout.results_file(key, task)
+            reference_results.setdefault(key, {})[task] = evaluate_cached(request, out, _quiet)[1]
     per_seed: dict[str, list[dict[str, float | None]]] = {}
     raw: dict[str, list[dict[str, Any]]] = {}
     train_seconds = 0.0
@@ -605,7 +663,7 @@ def run_ablation(
         "device": device,
         "written": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    summary = summarise(per_seed, run_values(floor_results), settings, raw, floor_results)
+    summary = summarise(per_seed, run_values(floor_results), settings, raw, floor_results, reference_results)
     seconds = time.perf_counter() - stage.began
     summary.settings["pretraining time"] = f"{train_seconds / 60:.1f} min (all runs' steps)"
     summary.settings["this call"] = (

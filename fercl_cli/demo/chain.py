@@ -189,10 +189,11 @@ def sample_stage(layout: Layout, profile: DemoProfile, emit: Event) -> StageResu
     """Generate the sample corpus unless ``sample.json`` records the same options; regenerating removes
     everything derived from the old corpus."""
     from fercl_cli.sample.corpus import MANIFEST, generate_sample
+    from fercl_cli.sample.testbed import TestbedOptions, generate_testbed
 
     stage = Stage("sample", "sample corpus (fercl sample)", emit)
     manifest = layout.sample / MANIFEST
-    wanted = asdict(profile.sample)
+    wanted = profile.sample_options()
     recorded = json.loads(manifest.read_text()) if manifest.is_file() else None
     if recorded is not None and recorded.get("options") == wanted:
         status = REUSED
@@ -202,9 +203,8 @@ def sample_stage(layout: Layout, profile: DemoProfile, emit: Event) -> StageResu
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-        generate_sample(
-            layout.sample, profile.sample, lambda what, done, total: stage.progress(what, done, total)
-        )
+        generate = generate_testbed if isinstance(profile.sample, TestbedOptions) else generate_sample
+        generate(layout.sample, profile.sample, lambda what, done, total: stage.progress(what, done, total))
         recorded = json.loads(manifest.read_text())
         status = RAN
     counts = recorded["counts"]
@@ -253,24 +253,26 @@ def preprocess_stage(layout: Layout, profile: DemoProfile, emit: Event) -> Stage
     return stage.end(status, headline, {"store": layout.store}, summary.to_dict())
 
 
-def swap_stage(layout: Layout, emit: Event) -> StageResult:
-    """Build (or resume) the FaceSwap bank: one swap per frame onto another identity's head."""
+def swap_stage(layout: Layout, profile: DemoProfile, emit: Event) -> StageResult:
+    """Build (or resume) the FaceSwap bank: ``profile.swap_per_frame`` swaps per frame, each onto another
+    person's head."""
     from fercl_cli.swap.generate import build_bank
 
     stage = Stage("swap", "FaceSwap bank (fercl swap)", emit)
     summary = build_bank(
         layout.store,
         layout.swaps,
-        per_frame=1,
+        per_frame=profile.swap_per_frame,
         frames="all",
         seed=0,
-        workers=1,
+        workers=profile.workers,
         progress=lambda done, total: stage.progress("frames", done, total),
     )
     status = status_of(summary.swaps > 0, summary.resumed_sources > 0)
     skipped = sum(summary.skipped.values())
     headline = (
-        f"{summary.total_swaps} swaps (each frame's eyes, brows, nose and mouth on another person's head)"
+        f"{summary.total_swaps} swaps (each frame's eyes, brows, nose and mouth on "
+        f"{profile.swap_per_frame} other person{'s' if profile.swap_per_frame > 1 else ''}'s head)"
         + (f", {skipped} frames without usable landmarks skipped" if skipped else "")
     )
     return stage.end(status, headline, {"swaps": layout.swaps}, summary.to_dict())
@@ -335,6 +337,7 @@ def pretrain_config(layout: Layout, profile: DemoProfile, run: Path, device: str
         "epochs": profile.epochs,
         "warmup_epochs": profile.warmup_epochs,
         "lr": profile.lr,
+        "temperature": profile.temperature,
         "workers": 0,
         "device": device,
         **strategies,
@@ -485,12 +488,13 @@ def _request_json(request: Any) -> dict[str, Any]:  # noqa: ANN401 - EvaluateReq
 
 
 def checkpoint_hash(spec: str, arch: str) -> str:
-    """The hash ``fercl evaluate`` records for ``spec``: the checkpoint file's SHA-256, or the random init's."""
-    from fercl_cli.evaluate.backbones import RANDOM_RAW, file_sha256, random_hash
+    """The hash ``fercl evaluate`` records for ``spec``: a built-in checkpoint's, else the file's SHA-256."""
+    from fercl_cli.evaluate.backbones import builtin_hash, file_sha256
     from fercl_cli.train.checkpoint import LAST
 
-    if spec in (RANDOM, RANDOM_RAW):
-        return random_hash(spec, arch)
+    builtin = builtin_hash(spec, arch)
+    if builtin is not None:
+        return builtin
     path = Path(spec)
     return file_sha256(path / LAST if path.is_dir() else path)
 
@@ -760,7 +764,11 @@ def run_demo(
     emit = on_event or (lambda kind, payload: None)
     layout = prepare_dir(directory, profile)
     sample = sample_stage(layout, profile, emit)
-    data = [preprocess_stage(layout, profile, emit), swap_stage(layout, emit), describe_stage(layout, emit)]
+    data = [
+        preprocess_stage(layout, profile, emit),
+        swap_stage(layout, profile, emit),
+        describe_stage(layout, emit),
+    ]
     pretraining = pretrain_stage(layout, profile, device, emit)
     evaluation = evaluate_stage(layout, profile, device, emit)
     stages = [sample, *data, pretraining, evaluation, report_stage(layout, evaluation, emit)]

@@ -29,6 +29,9 @@ WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
 """``torchvision:PATH`` loads any torchvision ResNet state dict; ``imagenet:`` is its older name."""
 RANDOM = "random"
 RANDOM_RAW = "random-raw"
+PIXELS = "pixels"
+PIXEL_SIDE = 16
+"""``pixels``: no network; features are the normalised input image average-pooled to 16 × 16 per channel."""
 """``random``: the floor, BatchNorm statistics calibrated on the evaluation's training images
 (:mod:`.calibrate`); ``random-raw``: the same network with its initial statistics (mean 0, variance 1)."""
 _WHAT = (
@@ -47,7 +50,7 @@ class Backbone:
             kind is ``fercl`` or ``random``).
         feature_dim: F.
         kind: ``fercl``, ``torchvision`` (a plain torchvision state dict), ``imported`` (another
-            library's checkpoint) or ``random``.
+            library's checkpoint), ``random`` or ``pixels`` (arch ``pixels``: no weights).
         spec: what ``--checkpoint`` said.
         path: the weights file read (None for ``random``).
         hash: ``sha256:<hex>`` of that file, or ``random:<arch>:<seed>``.
@@ -232,6 +235,16 @@ def random_hash(spec: str, arch: str, seed: int = 0) -> str:
     return f"random-bn{BN_IMAGES}:{arch}:{seed}" if spec == RANDOM else f"random:{arch}:{seed}"
 
 
+def builtin_hash(spec: str, arch: str | None, seed: int = 0) -> str | None:
+    """The hash results record for a built-in ``--checkpoint`` (``random``, ``random-raw``, ``pixels``) of
+    ``arch`` and ``seed``; None when ``spec`` names a file (its hash is the file's SHA-256)."""
+    if spec == PIXELS:
+        return f"{PIXELS}:{PIXEL_SIDE}"
+    if spec in (RANDOM, RANDOM_RAW) and arch is not None:
+        return random_hash(spec, arch, seed)
+    return None
+
+
 def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     import torch
 
@@ -267,6 +280,24 @@ def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     )
 
 
+def _pixels() -> Backbone:
+    import torch
+
+    module = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(PIXEL_SIDE), torch.nn.Flatten())
+    dim = 3 * PIXEL_SIDE * PIXEL_SIDE
+    return Backbone(
+        module=module.eval(),
+        arch=PIXELS,
+        feature_dim=dim,
+        kind=PIXELS,
+        spec=PIXELS,
+        path=None,
+        hash=str(builtin_hash(PIXELS, None)),
+        description=f"raw pixels: the input image average-pooled to {PIXEL_SIDE}×{PIXEL_SIDE}×3 = {dim} values "
+        "(no network): the floor of what a linear probe reads from the image itself",
+    )
+
+
 def resolve_for_new_images(spec: str, arch: str | None = None) -> Backbone:
     """:func:`resolve_backbone` for images outside an evaluation set (embed, predict): the calibrated
     ``random`` floor is refused, since its BatchNorm statistics come from an evaluation's training split."""
@@ -285,7 +316,8 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
         spec: a fercl checkpoint file or run directory (its ``last.pt``), another library's checkpoint
             file (:mod:`.foreign`: solo-learn, lightly, SimCLR, MoCo or a plain torchvision state dict),
             ``torchvision:PATH`` (or ``imagenet:PATH``: a torchvision ResNet-18/50 state dict), or
-            ``random`` (BatchNorm statistics to be calibrated by the evaluation) or ``random-raw``. The
+            ``random`` (BatchNorm statistics to be calibrated by the evaluation), ``random-raw`` or
+            ``pixels`` (the raw-pixel floor, no weights; ``arch`` is ignored). The
             architecture of a file is read from its keys and shapes (a fercl checkpoint's from all of
             :data:`~fercl_cli.train.archs.ARCH_NAMES`, other files' from the torchvision ResNets).
         arch: the architecture expected; a checkpoint of another one is an error. ``random*`` needs it:
@@ -296,6 +328,8 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
         FerclError: the file is missing, unreadable, of no known architecture, or not of ``arch``.
     """
     _check_arch(arch)
+    if spec == PIXELS:
+        return _pixels()
     if spec in (RANDOM, RANDOM_RAW):
         return _random(arch, seed, calibrate=spec == RANDOM)
     if spec.startswith(WEIGHTS_PREFIXES):

@@ -73,9 +73,18 @@ def _write_pairs(home: Path, names: list[str], per_person: int, seed: int) -> tu
 
 
 def write_lfw(
-    root: Path, identities: Sequence[Identity], per_person: int, seed: int, tick: Callable[[int], None]
+    root: Path,
+    identities: Sequence[Identity],
+    per_person: int,
+    seed: int,
+    tick: Callable[[int], None],
+    dress: Callable[[int, int], tuple[np.ndarray, dict[str, object]]] | None = None,
 ) -> LfwCounts:
-    """Write ``per_person`` photos of every identity (at least two people, two photos each) to ``root/lfw``."""
+    """Write ``per_person`` photos of every identity (at least two people, two photos each) to ``root/lfw``.
+
+    ``dress(person_index, photo_number)`` → (the portrait to render, extra ground-truth columns) gives each
+    photo its own background and clothing (the testbed); by default every photo shows ``identity.portrait``.
+    """
     import pandas as pd
 
     if len(identities) < 2 or per_person < 2:
@@ -84,12 +93,13 @@ def write_lfw(
     folder = home / "lfw_funneled"
     rng = np.random.default_rng([seed, 5])
     rows: list[dict[str, object]] = []
-    for identity in identities:
+    for person, identity in enumerate(identities):
         for number in range(1, per_person + 1):
+            portrait, extra = dress(person, number) if dress is not None else (identity.portrait, {})
             expression = str(rng.choice(EXPRESSIONS, p=_EXPRESSION_WEIGHTS))
             intensity = 0.0 if expression == "neutral" else float(rng.uniform(0.3, 1.0))
             state = still_state(rng, expression, intensity)
-            shown = render(identity.portrait, state, LFW_VIEW)
+            shown = render(portrait, state, LFW_VIEW)
             relative = f"{identity.name}/{identity.name}_{number:04d}.jpg"
             write_jpeg(folder / relative, shown.image)
             rows.append(
@@ -97,6 +107,7 @@ def write_lfw(
                     "file": relative,
                     **state_columns(identity, state),
                     "landmarks": format_landmarks(shown.landmarks),
+                    **extra,
                 }
             )
             tick(1)

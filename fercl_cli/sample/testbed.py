@@ -11,11 +11,12 @@ Built so that the paper's claim can be tested on it (see ``docs/sample-data.md``
   optionally with neutral gaps ``gap`` between them. The defaults are chosen so that the sampler's
   TimeAug pairs share the label and its HardNeg pairs do not (:mod:`fercl_cli.sample.gate`).
 - **Evaluation sets** (AffectNet and FER2013 formats) hold the held-out people only, with train and test
-  splits of different people.
+  splits of different people; LFW holds ``lfw_images`` photos of every held-out person, each photo on its
+  own background and clothing, for an identity probe across backgrounds.
 
 Layout: ``voxceleb/`` (videos at ``size``², 25 fps, one clip per video; interval JPEGs at 25/6 fps, the same
 rendered frames; ``vox1_meta.csv``; ``ground_truth.csv``), ``affectnet/``, ``fer2013/``, ``identities.csv``,
-``sample.json`` (options, counts, the gate's numbers, generation time).
+``lfw/``, ``sample.json`` (options, counts, the gate's numbers, generation time).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from fercl_cli.errors import FerclError
 from fercl_cli.faces.types import FaceBackend
 from fercl_cli.sample.expressions import AFFECTNET_CODE, EXPRESSIONS, FER2013_CODE
 from fercl_cli.sample.identities import Identity
+from fercl_cli.sample.lfw import LfwCounts
 from fercl_cli.sample.motion import FrameState, _drift, smoothstep, still_state
 from fercl_cli.sample.render import View, render
 
@@ -53,6 +55,8 @@ class TestbedOptions:
         seconds: clip length (25 fps).
         seed: the random seed.
         images_per_class: AffectNet/FER2013 photos per held-out person and class.
+        lfw_images: LFW photos per held-out person, each with its own background and clothing (the identity
+            probe then matches people across backgrounds).
         size: face-frame size in pixels (videos and interval JPEGs).
         hold: apex hold of an expression segment, seconds (min, max).
         gap: neutral gap between segments, seconds (0, 0 = segments follow each other).
@@ -69,6 +73,7 @@ class TestbedOptions:
     seconds: float = 20.0
     seed: int = 0
     images_per_class: int = 14
+    lfw_images: int = 20
     size: int = 64
     hold: tuple[float, float] = (4.7, 6.7)
     gap: tuple[float, float] = (0.0, 0.0)
@@ -97,6 +102,7 @@ class TestbedOptions:
                 self.images_per_class < 1,
                 f"--images-per-class must be at least 1, got {self.images_per_class}",
             ),
+            (self.lfw_images < 2, f"--lfw-images must be at least 2, got {self.lfw_images}"),
             (
                 self.size < 32 or self.size > 256 or self.size % 2,
                 f"--size must be an even number of pixels in 32..256, got {self.size}",
@@ -212,7 +218,9 @@ def total_work(options: TestbedOptions) -> int:
     from fercl_cli.sample.voxceleb import frames_per_clip
 
     frames = options.identities * options.clips_per_identity * frames_per_clip(options.seconds)
-    stills = options.eval_identities * options.images_per_class * (len(EXPRESSIONS) + len(FER2013_CODE))
+    stills = options.eval_identities * (
+        options.images_per_class * (len(EXPRESSIONS) + len(FER2013_CODE)) + options.lfw_images
+    )
     return options.identities + options.eval_identities + frames + stills
 
 
@@ -427,6 +435,22 @@ def _write_eval(
     return counts, split, usage
 
 
+def _write_lfw(
+    root: Path, people: list[Identity], options: TestbedOptions, tick: Callable[[int], None]
+) -> LfwCounts:
+    """LFW photos of the held-out people, each photo on its own scene (group 2 of the scene seeds)."""
+    from fercl_cli.sample.lfw import write_lfw
+    from fercl_cli.sample.scenes import composite, head_mask, random_scene
+
+    mask = head_mask()
+
+    def dress(person: int, number: int) -> tuple[np.ndarray, dict[str, object]]:
+        scene = random_scene(_scene_rng(options, 2, person, number))
+        return composite(people[person].portrait, scene, mask), scene.describe()
+
+    return write_lfw(root, people, options.lfw_images, options.seed, tick, dress)
+
+
 def generate_testbed(
     root: str | Path,
     options: TestbedOptions,
@@ -512,6 +536,8 @@ def _generate(
     vox = _write_voxceleb(root, pretraining, options, tick)
     stage = "eval sets"
     eval_counts, split, usage = _write_eval(root, heldout, options, tick)
+    stage = "lfw"
+    lfw = _write_lfw(root, heldout, options, tick)
     rows = [
         {
             "name": p.name,
@@ -546,7 +572,8 @@ def _generate(
     gate = run_gate(root)
     notes.append(
         "testbed: every person is a new blend of the real faces (pretraining and held-out people share real "
-        f"parents: only {len(reals)} real faces exist); RAF-DB and LFW are not written"
+        f"parents: only {len(reals)} real faces exist); RAF-DB is not written; LFW holds the held-out people, "
+        "each photo with its own background"
     )
     return {
         "profile": PROFILE,
@@ -557,7 +584,7 @@ def _generate(
             "train": sorted(n for n, s in split.items() if s == "train"),
             "test": sorted(n for n, s in split.items() if s == "test"),
         },
-        "counts": {"voxceleb": vox, **eval_counts},
+        "counts": {"voxceleb": vox, **eval_counts, "lfw": asdict(lfw)},
         "paths": {
             "voxceleb_videos": "voxceleb/videos",
             "voxceleb_frames": "voxceleb/unzippedIntervalFaces/data",
@@ -565,6 +592,7 @@ def _generate(
             "voxceleb_ground_truth": "voxceleb/ground_truth.csv",
             "affectnet": "affectnet",
             "fer2013": "fer2013/fer2013.csv",
+            "lfw_data_home": "lfw",
             "identities": "identities.csv",
         },
         "sources": [

@@ -271,6 +271,7 @@ class SwapBank:
         self._start = h5["index/start"][:]
         self._count = h5["index/count"][:]
         self._status = h5["index/status"][:]
+        self._donor_identity = h5["swaps/donor_identity"][: self.n_swaps]
         if store is not None:
             self.check_store(store)
 
@@ -338,20 +339,29 @@ class SwapBank:
             return None
         return self.swap(int(self._start[row]) + int(rng.integers(count)))
 
-    def sample(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A random swap for each store row in ``rows`` (int [n]).
+    def sample(
+        self, rows: np.ndarray, rng: np.random.Generator, avoid: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A random swap for each store row in ``rows`` (int [n]), uniformly among its swaps whose donor
+        identity is not in ``avoid`` (int identity indices, e.g. the people in the training batch).
 
         Returns:
             images uint8 [n, S, S, 3], landmarks float32 [n, 68, 2] and found bool [n]; where ``found``
-            is False the row has no swap and its entries are zeros.
+            is False the row has no swap (or only swaps onto avoided heads) and its entries are zeros.
         """
         rows = np.asarray(rows, np.int64).reshape(-1)
         size = self.crop_size
         images = np.zeros((len(rows), size, size, 3), np.uint8)
         landmarks = np.zeros((len(rows), 68, 2), np.float32)
-        counts = self._count[rows]
-        found = counts > 0
-        picks = self._start[rows] + np.floor(rng.random(len(rows)) * counts).astype(np.int64)
+        found = np.zeros(len(rows), bool)
+        picks = np.zeros(len(rows), np.int64)
+        banned = np.zeros(0, np.int64) if avoid is None else np.asarray(avoid, np.int64).reshape(-1)
+        for i, row in enumerate(rows):
+            start, count = int(self._start[row]), int(self._count[row])
+            allowed = np.flatnonzero(~np.isin(self._donor_identity[start : start + count], banned))
+            if len(allowed):
+                found[i] = True
+                picks[i] = start + int(allowed[int(rng.random() * len(allowed))])
         swaps = self._file()["swaps"]
         for i in np.flatnonzero(found):
             swaps["image"].read_direct(images, np.s_[picks[i] : picks[i] + 1], np.s_[i : i + 1])

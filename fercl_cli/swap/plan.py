@@ -2,7 +2,9 @@
 
 Sources are store rows; donors are drawn like the paper's "frame of a random other identity": an
 identity uniformly among the *other* identities that have frames with usable landmarks, then one of
-its usable frames uniformly. The plan is the same every time for the same store, settings and seed,
+its usable frames uniformly. The K donors of one source are of K different identities (drawn without
+replacement) while there are at least K other identities, so that training can pick a donor who is
+not in its batch. The plan is the same every time for the same store, settings and seed,
 which is what lets an interrupted ``fercl swap`` resume.
 """
 
@@ -70,7 +72,7 @@ def plan_swaps(
         sources: int [b] store rows (ascending).
         usable: bool [N] rows with usable landmarks (sources without them are skipped; donors need them).
         row_identity: int [N] identity index of every store row.
-        per_frame: K ≥ 1 swaps per source.
+        per_frame: K ≥ 1 swaps per source, onto K different identities when there are K others.
         seed: random seed (the plan depends only on the arguments).
     """
     if per_frame < 1:
@@ -90,7 +92,11 @@ def plan_swaps(
         status[status == SWAPPED] = NO_DONOR
         return SwapPlan(sources=sources, status=status, donors=donors, donor_identity=donor_identity)
     rng = np.random.default_rng(seed)
-    pick = rng.integers(0, len(identities) - 1, size=(b, per_frame))
+    others = len(identities) - 1
+    if per_frame <= others:
+        pick = np.argsort(rng.random((b, others)), axis=1)[:, :per_frame]  # distinct identities
+    else:
+        pick = rng.integers(0, others, size=(b, per_frame))
     own = np.searchsorted(identities, row_identity[sources])  # the source identity's place (if usable)
     pick = pick + (pick >= own[:, None])  # never the source's own identity
     within = np.floor(rng.random((b, per_frame)) * count[pick]).astype(np.int64)

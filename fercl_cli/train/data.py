@@ -2,7 +2,8 @@
 
 A DataLoader item is ``(epoch, batch)``: the worker draws that epoch's plan (deterministic in seed,
 epoch, rank; cached per worker), reads the batch's frames with one sorted read, optionally swaps the
-positive views' frames for FaceSwap results from the bank, and returns uint8 frames. Augmentation
+positive views' frames for FaceSwap results from the bank (onto heads of people outside the batch, so a
+swapped positive never carries a head that is also in the batch), and returns uint8 frames. Augmentation
 runs afterwards on the training device (``views.py``), batched.
 
 View layout: ``[A, NA, P, NP]`` with HardNeg, ``[A, P]`` without (B clips → 4B or 2B views).
@@ -23,9 +24,12 @@ from fercl_cli.train.sampling import ClipSampler, EpochPlan
 class SwapSource(Protocol):
     """A FaceSwap bank: random swapped versions of given source frames."""
 
-    def sample(self, rows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For frame ``rows`` int [n]: images uint8 [n,S,S,3], crop landmarks float32 [n,68,2], and
-        found bool [n] (False where the bank has no swap for that row; those entries are undefined)."""
+    def sample(
+        self, rows: np.ndarray, rng: np.random.Generator, avoid: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For frame ``rows`` int [n], a swap onto a head whose identity is not in ``avoid`` (int [k]):
+        images uint8 [n,S,S,3], crop landmarks float32 [n,68,2], and found bool [n] (False where the
+        bank has no such swap for that row; those entries are undefined)."""
         ...
 
 
@@ -103,7 +107,8 @@ class PretrainBatches(torch.utils.data.Dataset):
             want = rng.random(len(rows)) < chance
             if want.any():
                 picked = np.flatnonzero(want)
-                swap_images, swap_landmarks, found = self.swaps.sample(rows[picked], rng)
+                in_batch = np.unique(self.store.clip_identity[batch.clip])
+                swap_images, swap_landmarks, found = self.swaps.sample(rows[picked], rng, in_batch)
                 hit = picked[found]
                 images[hit], landmarks[hit] = swap_images[found], swap_landmarks[found]
                 swapped[hit] = True

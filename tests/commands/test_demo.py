@@ -106,6 +106,8 @@ def test_bad_options_are_one_line_errors(tmp_path):
         (["--write", str(tmp_path / "b.md")], "error: --write records the ablation's table: add --ablation"),
         (["--ablation", "--write", str(tmp_path / "b.txt")], "error: --write"),
         (["--ablation", "--write", str(tmp_path / "no" / "b.md")], "error: --write"),
+        (["--profile", "testbed"], "error: --quick and --profile testbed disagree"),
+        (["--profile", "quick", "--dir", str(tmp_path / "file")], "is a file"),
     ]
     (tmp_path / "file").write_text("x")
     (tmp_path / "mine").mkdir()

@@ -116,3 +116,44 @@ def test_the_ablation_summary_prints_intervals_in_every_cell_and_the_computed_ve
     assert "**Verdict:** The paper's claim holds at this scale" in text
     assert text.count("→ **passed**") == 6
     assert "[" in text.split("| random init")[1].split("\n")[0]  # the floor row carries intervals too
+
+
+def _summarised(results: dict, value: float) -> dict:
+    """``results`` with the summary means ``run_values`` reads (every metric = ``value``)."""
+    metrics = ("accuracy", "macro_f1", "valence_ccc", "arousal_ccc")
+    return {
+        task: {**result, "summary": {"metrics": {m: {"mean": value} for m in metrics}}}
+        for task, result in results.items()
+    }
+
+
+def test_reference_rows_sit_around_the_configurations_with_their_own_intervals():
+    from fercl_cli.demo.ablation import CONFIGS, summarise, table
+    from fercl_cli.demo.chain import METRICS
+
+    rng = np.random.default_rng(6)
+    raw = {c.key: [_all_tasks(rng, 0.6, 0.6)] for c in CONFIGS}
+    per_seed = {key: [{f"{s.task}/{s.metric}": 0.5 for s in METRICS}] for key in raw}
+    floor = _all_tasks(rng, 0.3, 0.8)
+    supervised = _summarised(_all_tasks(rng, 0.9, 0.5), 0.9)
+    references = {
+        "pixels": _summarised(_all_tasks(rng, 0.2, 0.9), 0.2),
+        "supervised": {task: supervised[task] for task in ("affectnet", "fer2013")},
+    }
+    summary = summarise(
+        per_seed, {f"{s.task}/{s.metric}": 0.3 for s in METRICS}, None, raw, floor, references
+    )
+    assert summary.references["supervised"]["lfw/accuracy"] is None
+    assert summary.references["supervised"]["affectnet/accuracy"] == 0.9
+    assert set(summary.intervals["supervised"]) == {
+        "affectnet/accuracy",
+        "affectnet/macro_f1",
+        "fer2013/accuracy",
+    }
+    assert len(summary.intervals["pixels"]) == len(METRICS)
+    _, rows = table(summary)
+    names = [row[0] for row in rows]
+    assert names[0].startswith("random init") and names[1].startswith("raw pixels")
+    assert names[-1].startswith("supervised") and len(rows) == len(CONFIGS) + 3
+    lfw = [spec.task for spec in METRICS].index("lfw")
+    assert rows[-1][1 + lfw] == "—" and rows[-1][1].startswith("90.0 [")

@@ -7,7 +7,7 @@ import torch
 from torchvision import models
 
 from fercl_cli.errors import FerclError
-from fercl_cli.evaluate.backbones import infer_resnet_arch, resolve_backbone
+from fercl_cli.evaluate.backbones import builtin_hash, infer_resnet_arch, resolve_backbone
 from fercl_cli.train import checkpoint
 from tests.evaluate.data import make_checkpoint
 
@@ -85,6 +85,20 @@ def test_random_is_seeded_and_named_by_arch_and_seed():
         resolve_backbone("random")
     with pytest.raises(FerclError, match="--arch must be one of"):
         resolve_backbone("random", arch="vgg16")
+
+
+def test_pixels_are_the_image_average_pooled_to_16_by_16_per_channel():
+    pixels = resolve_backbone("pixels", arch="smallcnn")  # arch is ignored: there is no network
+    assert (pixels.kind, pixels.arch, pixels.feature_dim, pixels.path) == ("pixels", "pixels", 768, None)
+    assert pixels.hash == builtin_hash("pixels", None) == "pixels:16"
+    images = torch.rand(2, 3, 64, 64)
+    features = pixels.module(images)
+    assert features.shape == (2, 768)
+    # the slow way: channel c, block (i, j) of 4×4 pixels
+    expected = images.reshape(2, 3, 16, 4, 16, 4).mean(dim=(3, 5)).reshape(2, -1)
+    torch.testing.assert_close(features, expected)
+    assert builtin_hash("random", "smallcnn") == "random-bn512:smallcnn:0"
+    assert builtin_hash("runs/demo", "smallcnn") is None
 
 
 def test_infer_resnet_arch_from_keys_and_shapes():

@@ -158,6 +158,10 @@ def test_the_paper_counts_are_used_for_the_full_affectnet_training_list():
         ({"task": "affectnet", "data": None}, "--task affectnet needs --data"),
         ({"task": "affectnet", "arch": "resnet50"}, "not the resnet50 asked for with --arch"),
         ({"task": "mnist"}, "--task must be one of"),
+        (
+            {"task": "affectnet", "checkpoint": "pixels", "protocol": "paper"},
+            "--checkpoint pixels has no network to fine-tune",
+        ),
     ],
 )
 def test_bad_requests_are_clear(world, kwargs, message):
@@ -368,3 +372,10 @@ def test_the_random_floor_of_a_smallcnn_evaluates(world):
     assert checkpoint["bn_calibration"]["applied"] is True
     assert any("architecture smallcnn (--arch)" in note for note in result["notes"])
     assert result["runs"] and np.isfinite(result["summary"]["metrics"]["accuracy"]["mean"])
+
+
+def test_the_raw_pixel_floor_is_probed_like_any_backbone(world):
+    result = evaluate(request(world, "affectnet", checkpoint="pixels"))
+    assert result["checkpoint"]["kind"] == "pixels" and result["checkpoint"]["hash"] == "pixels:16"
+    assert result["data"]["features"]["dim"] == 768 and "test" in result["runs"][0]
+    assert any("architecture pixels (no network)" in note for note in result["notes"])

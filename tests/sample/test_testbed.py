@@ -16,7 +16,13 @@ from fercl_cli.sample.testbed import TestbedOptions, generate_testbed
 
 # Tiny on purpose: 3 people x 2 clips of 20 s at 48 px, 4 held-out people with one photo per class.
 SMALL = TestbedOptions(
-    identities=3, eval_identities=4, clips_per_identity=2, seconds=20.0, images_per_class=1, size=48
+    identities=3,
+    eval_identities=4,
+    clips_per_identity=2,
+    seconds=20.0,
+    images_per_class=1,
+    size=48,
+    lfw_images=3,
 )
 BAD = TestbedOptions(
     identities=3, eval_identities=2, clips_per_identity=2, seconds=8.0, images_per_class=1, size=32
@@ -101,7 +107,14 @@ def test_ground_truth_matches_the_files(make):
     assert dict(zip(held["name"], held["fer2013_usage"], strict=True)) == dict(
         zip(fer["identity"], fer["Usage"], strict=False)
     )
+    lfw = pd.read_csv(root / "lfw" / "ground_truth.csv")
+    assert set(lfw["identity"]) == set(held["name"]) and len(lfw) == 4 * SMALL.lfw_images
+    assert lfw.groupby("identity")["background"].nunique().min() > 1  # one scene per photo
+    for name in held["name"]:
+        photos = sorted((root / "lfw" / "lfw_home" / "lfw_funneled" / name).glob("*.jpg"))
+        assert [p.name for p in photos] == [f"{name}_{i:04d}.jpg" for i in range(1, SMALL.lfw_images + 1)]
     manifest = json.loads((root / "sample.json").read_text())
+    assert manifest["counts"]["lfw"]["images"] == len(lfw)
     assert manifest["profile"] == "testbed" and manifest["gate"]["passed"] is True
     assert sorted(manifest["evaluation_identities"]["test"]) == sorted(test_people)
 

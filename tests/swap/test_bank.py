@@ -116,3 +116,18 @@ def test_a_second_writer_on_one_bank_is_refused(tmp_path):
         first.commit()
         with pytest.raises(FerclError, match="another process is writing this swap bank"):
             _writer(path)
+
+
+def test_sample_avoids_heads_of_the_given_identities(tmp_path):
+    # row 5 has swaps onto identities 1, 2, 3 (images 1, 2, 3); row 1 one swap onto identity 0
+    with _writer(tmp_path / "swaps.h5") as w:
+        _add(w, [1, 5], [1, 3])
+    bank = SwapBank(tmp_path / "swaps.h5")
+    rng = np.random.default_rng(0)
+    images, _, found = bank.sample(np.array([5] * 40 + [1]), rng, avoid=np.array([1, 3, 0]))
+    assert found[:40].all() and set(images[:40, 0, 0, 0].tolist()) == {2}
+    assert not found[40] and images[40].max() == 0  # its only head is avoided: no swap
+    images, _, found = bank.sample(np.array([5] * 40), rng, avoid=np.array([2]))
+    assert set(images[:, 0, 0, 0].tolist()) == {1, 3}
+    _, _, found = bank.sample(np.array([5]), rng, avoid=np.array([1, 2, 3]))
+    assert not found.any()

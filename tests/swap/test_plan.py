@@ -44,6 +44,18 @@ def test_donors_come_from_other_identities_with_usable_landmarks_uniformly_over_
     assert 0.35 < (from_zero == 2).mean() < 0.65
 
 
+def test_the_donors_of_one_source_are_distinct_identities_while_there_are_enough():
+    identity = np.repeat(np.arange(6), 5)
+    usable = np.ones(30, bool)
+    plan = plan_swaps(np.arange(30), usable, identity, per_frame=4, seed=1)
+    for row in range(30):
+        heads = plan.donor_identity[row]
+        assert len(set(heads.tolist())) == 4 and identity[row] not in heads
+    # more donors than other identities: repeats are allowed, the source's own identity never
+    plan = plan_swaps(np.arange(30), usable, identity, per_frame=7, seed=1)
+    assert (plan.donor_identity != identity[:, None]).all() and (plan.donor_identity >= 0).all()
+
+
 def test_plan_is_reproducible_and_seeded():
     identity, usable = _world()
     first = plan_swaps(np.arange(56), usable, identity, 2, seed=5)
