@@ -100,7 +100,8 @@ def evaluate(
         "lightly, SimCLR, MoCo, a torchvision state dict; docs/export.md); torchvision:PATH (any torchvision "
         "ResNet-18/50 state dict, e.g. ImageNet weights; imagenet:PATH is the older name); random (needs --arch: "
         "the floor, BatchNorm statistics calibrated on the training split's unlabelled images); random-raw "
-        "(BatchNorm statistics as initialised); pixels (the raw-pixel floor: the image pooled to 16×16×3).",
+        "(BatchNorm statistics as initialised); pixels (the raw-pixel floor: the image pooled to 16×16×3); landmarks (the landmark-geometry floor: "
+        "dlib's 68 points in the aligned crop).",
     ),
     data: Path | None = typer.Option(
         None,

@@ -5,8 +5,8 @@ Configurations (the paper's names): SimCLR (no TimeAug, no HardNeg), TimeAug, Ti
 TimeAug+HardNeg+FaceSwap, TimeAug+HardNeg+MaskFN (``top1-other-clip``) and all four. Runs live in
 ``DIR/<profile>/ablation/runs/<config>-s<seed>/``, their results in ``ablation/results/``; a rerun reuses
 finished runs and results. References beside the configurations: the demo's ``random`` checkpoint (the
-random-init floor, BatchNorm calibrated; one initialisation), the raw-pixel floor (``pixels``) and a
-supervised ceiling (the same network trained from random init with the training labels: ``fercl evaluate
+random-init floor, BatchNorm calibrated; one initialisation), the raw-pixel and landmark-geometry floors
+(``pixels``, ``landmarks``) and a supervised ceiling (the same network trained from random init with the training labels: ``fercl evaluate
 --protocol paper --checkpoint random``, on the tasks that have that protocol).
 """
 
@@ -46,9 +46,10 @@ from fercl_cli.errors import FerclError
 
 SECTION = "ablation"
 P_THRESHOLD = 0.05
-PIXELS_FLOOR, SUPERVISED = "pixels", "supervised"
+PIXELS_FLOOR, LANDMARKS_FLOOR, SUPERVISED = "pixels", "landmarks", "supervised"
 REFERENCE_NAMES = {
     PIXELS_FLOOR: ("raw pixels 16×16×3 (floor)", "pixels"),
+    LANDMARKS_FLOOR: ("landmark geometry, dlib 68 points (floor)", "landmarks"),
     SUPERVISED: ("supervised, same network from random init (ceiling)", "superv."),
 }
 
@@ -134,10 +135,10 @@ def run_values(results: Mapping[str, Mapping[str, Any]]) -> dict[str, float | No
 
 
 def reference_requests(layout: Layout, profile: DemoProfile, device: str) -> dict[str, dict[str, Any]]:
-    """Reference → task → :class:`~fercl_cli.evaluate.request.EvaluateRequest`: the raw-pixel floor on every
-    task, and the supervised ceiling (the random-init network fine-tuned with the training labels, the
+    """Reference → task → :class:`~fercl_cli.evaluate.request.EvaluateRequest`: the raw-pixel and
+    landmark-geometry floors on every task, and the supervised ceiling (the random-init network fine-tuned with the training labels, the
     paper protocol) on the tasks that have that protocol."""
-    from fercl_cli.evaluate.backbones import PIXELS
+    from fercl_cli.evaluate.backbones import LANDMARKS, PIXELS
     from fercl_cli.evaluate.request import TASKS as EVALUATION_TASKS
 
     supervised = {
@@ -145,7 +146,11 @@ def reference_requests(layout: Layout, profile: DemoProfile, device: str) -> dic
         for task, request in evaluation_requests(layout, profile, RANDOM, device).items()
         if "paper" in EVALUATION_TASKS[task].protocols
     }
-    return {PIXELS_FLOOR: evaluation_requests(layout, profile, PIXELS, device), SUPERVISED: supervised}
+    return {
+        PIXELS_FLOOR: evaluation_requests(layout, profile, PIXELS, device),
+        LANDMARKS_FLOOR: evaluation_requests(layout, profile, LANDMARKS, device),
+        SUPERVISED: supervised,
+    }
 
 
 @dataclass

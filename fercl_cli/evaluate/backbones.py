@@ -30,6 +30,7 @@ WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
 RANDOM = "random"
 RANDOM_RAW = "random-raw"
 PIXELS = "pixels"
+LANDMARKS = "landmarks"
 PIXEL_SIDE = 16
 """``pixels``: no network; features are the normalised input image average-pooled to 16 × 16 per channel."""
 """``random``: the floor, BatchNorm statistics calibrated on the evaluation's training images
@@ -50,7 +51,7 @@ class Backbone:
             kind is ``fercl`` or ``random``).
         feature_dim: F.
         kind: ``fercl``, ``torchvision`` (a plain torchvision state dict), ``imported`` (another
-            library's checkpoint), ``random`` or ``pixels`` (arch ``pixels``: no weights).
+            library's checkpoint), ``random``, or ``pixels`` / ``landmarks`` (arch the same: no network).
         spec: what ``--checkpoint`` said.
         path: the weights file read (None for ``random``).
         hash: ``sha256:<hex>`` of that file, or ``random:<arch>:<seed>``.
@@ -240,6 +241,8 @@ def builtin_hash(spec: str, arch: str | None, seed: int = 0) -> str | None:
     ``arch`` and ``seed``; None when ``spec`` names a file (its hash is the file's SHA-256)."""
     if spec == PIXELS:
         return f"{PIXELS}:{PIXEL_SIDE}"
+    if spec == LANDMARKS:
+        return f"{LANDMARKS}:dlib68"
     if spec in (RANDOM, RANDOM_RAW) and arch is not None:
         return random_hash(spec, arch, seed)
     return None
@@ -298,6 +301,23 @@ def _pixels() -> Backbone:
     )
 
 
+def _landmarks() -> Backbone:
+    from fercl_cli.evaluate.geometry_floor import FEATURE_DIM, LandmarkGeometry
+    from fercl_cli.faces.dlib_backend import DlibBackend
+
+    return Backbone(
+        module=LandmarkGeometry(DlibBackend()),
+        arch=LANDMARKS,
+        feature_dim=FEATURE_DIM,
+        kind=LANDMARKS,
+        spec=LANDMARKS,
+        path=None,
+        hash=str(builtin_hash(LANDMARKS, None)),
+        description="landmark geometry: dlib's 68 points fitted in the aligned crop, as offsets from the "
+        "template (136 values, no learned features): the floor of what the face's shape alone tells",
+    )
+
+
 def resolve_for_new_images(spec: str, arch: str | None = None) -> Backbone:
     """:func:`resolve_backbone` for images outside an evaluation set (embed, predict): the calibrated
     ``random`` floor is refused, since its BatchNorm statistics come from an evaluation's training split."""
@@ -317,7 +337,8 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
             file (:mod:`.foreign`: solo-learn, lightly, SimCLR, MoCo or a plain torchvision state dict),
             ``torchvision:PATH`` (or ``imagenet:PATH``: a torchvision ResNet-18/50 state dict), or
             ``random`` (BatchNorm statistics to be calibrated by the evaluation), ``random-raw`` or
-            ``pixels`` (the raw-pixel floor, no weights; ``arch`` is ignored). The
+            ``pixels`` / ``landmarks`` (the raw-pixel and landmark-geometry floors, no network; ``arch`` is
+            ignored). The
             architecture of a file is read from its keys and shapes (a fercl checkpoint's from all of
             :data:`~fercl_cli.train.archs.ARCH_NAMES`, other files' from the torchvision ResNets).
         arch: the architecture expected; a checkpoint of another one is an error. ``random*`` needs it:
@@ -330,6 +351,8 @@ def resolve_backbone(spec: str, arch: str | None = None, seed: int = 0) -> Backb
     _check_arch(arch)
     if spec == PIXELS:
         return _pixels()
+    if spec == LANDMARKS:
+        return _landmarks()
     if spec in (RANDOM, RANDOM_RAW):
         return _random(arch, seed, calibrate=spec == RANDOM)
     if spec.startswith(WEIGHTS_PREFIXES):

@@ -110,9 +110,9 @@ class EvaluateRequest:
             raise FerclError(
                 f"--save-head {self.save_head}: the head is a NumPy archive; give a path ending in .npz"
             )
-        if self.checkpoint == "pixels" and protocol == "paper":
+        if self.checkpoint in ("pixels", "landmarks") and protocol == "paper":
             raise FerclError(
-                "--checkpoint pixels has no network to fine-tune; use --protocol linear or knn with it"
+                f"--checkpoint {self.checkpoint} has no network to fine-tune; use --protocol linear or knn with it"
             )
         if self.data is None and info.dataset != "lfw":
             raise FerclError(f"--task {self.task} needs --data (the dataset's folder or file)")

@@ -334,7 +334,9 @@ def _with_input_size(request: EvaluateRequest, backbone: Backbone) -> tuple[Eval
     size, why = network_input_size(backbone.config.get("size"), request.input_size)
     if request.input_size is None:
         why += "; --size changes it"
-    arch = {"random": "--arch", "pixels": "no network"}.get(backbone.kind, "read from the weights")
+    arch = {"random": "--arch", "pixels": "no network", "landmarks": "no network"}.get(
+        backbone.kind, "read from the weights"
+    )
     note = f"network input {size} px ({why}); architecture {backbone.arch} ({arch})"
     return replace(request, input_size=size), note
 
