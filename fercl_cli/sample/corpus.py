@@ -19,12 +19,17 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.errors import FerclError
 from fercl_cli.faces.types import FaceBackend
 from fercl_cli.space import is_disk_full, no_space_error
+
+if TYPE_CHECKING:
+    from fercl_cli.sample.identities import Identity
+    from fercl_cli.sample.photos import PhotoSearch
 
 MANIFEST = "sample.json"
 _OUTPUTS = ("voxceleb", "affectnet", "fer2013", "rafdb", "lfw", "identities.csv", MANIFEST)
@@ -160,6 +165,55 @@ def _write_identities(path: Path, groups: dict[str, list], ids: dict[str, str]) 
     pd.DataFrame(rows).to_csv(path, index=False)
 
 
+class Ticker:
+    """Work done so far, reported as ``progress(stage, done, total)``; set ``stage`` as the steps change.
+    Call it with the units just finished (0 to report without progress)."""
+
+    def __init__(self, total: int, progress: Callable[[str, int, int], None] | None) -> None:
+        self.total, self.progress, self.done, self.stage = total, progress, 0, "faces"
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.stage, self.done, self.total)
+
+
+@dataclass(frozen=True)
+class RealFaces:
+    """The real faces every corpus is made from: the package photos found, their identities (one per photo
+    with a usable face), notes on what was missing or unusable, and the backend that found them."""
+
+    search: PhotoSearch
+    identities: list[Identity]
+    notes: list[str]
+    backend: FaceBackend
+
+    def sources(self) -> list[dict[str, str]]:
+        """Each source photo's package, member, licence and SHA-256, for ``sample.json``."""
+        return [
+            {"key": p.key, "package": p.package, "member": p.member, "licence": p.licence, "sha256": p.sha256}
+            for p in self.search.photos
+        ]
+
+
+def real_faces(backend: FaceBackend | None = None) -> RealFaces:
+    """Find the package photos and their faces (default backend: dlib HOG with upsample 1).
+
+    Raises:
+        FerclError: no package photo was found.
+    """
+    from fercl_cli.faces.dlib_backend import DlibBackend
+    from fercl_cli.sample.identities import real_identities
+    from fercl_cli.sample.photos import find_source_photos
+
+    search = find_source_photos()
+    if not search.photos:
+        raise FerclError("no package photos found: " + "; ".join(search.missing))
+    backend = backend if backend is not None else DlibBackend(upsample=1)
+    identities, notes = real_identities(search.photos, backend)
+    return RealFaces(search=search, identities=identities, notes=[*search.missing, *notes], backend=backend)
+
+
 def generate_sample(
     root: str | Path,
     options: SampleOptions,
@@ -194,49 +248,38 @@ def _generate(
     progress: Callable[[str, int, int], None] | None,
     backend: FaceBackend | None,
 ) -> SampleSummary:
-    from fercl_cli.faces.dlib_backend import DlibBackend
     from fercl_cli.sample.affectnet import write_affectnet
     from fercl_cli.sample.contact_sheet import write_contact_sheet
     from fercl_cli.sample.fer2013 import write_fer2013
-    from fercl_cli.sample.identities import REAL, cast, real_identities
+    from fercl_cli.sample.identities import REAL, cast
     from fercl_cli.sample.lfw import write_lfw
-    from fercl_cli.sample.photos import find_source_photos
     from fercl_cli.sample.rafdb import write_rafdb
     from fercl_cli.sample.voxceleb import voxceleb_id, write_voxceleb
 
-    total = total_work(options)
-    done = 0
-    stage = "faces"
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(stage, done, total)
-
+    tick = Ticker(total_work(options), progress)
     tick(0)
-    search = find_source_photos()
-    if not search.photos:
-        raise FerclError("no package photos found: " + "; ".join(search.missing))
-    backend = backend if backend is not None else DlibBackend(upsample=1)
-    reals, notes = real_identities(search.photos, backend)
-    notes = [*search.missing, *notes]
+    faces = real_faces(backend)
+    notes = list(faces.notes)
     people = cast(
-        reals, options.identities, options.eval_identities, np.random.default_rng([options.seed, 0]), backend
+        faces.identities,
+        options.identities,
+        options.eval_identities,
+        np.random.default_rng([options.seed, 0]),
+        faces.backend,
     )
     notes += people.notes
-    stage = "voxceleb"
+    tick.stage = "voxceleb"
     vox = write_voxceleb(
         root, people.pretraining, options.clips_per_identity, options.seconds, options.seed, tick
     )
     sheet = write_contact_sheet(root / "voxceleb", root / "voxceleb" / "contact_sheet.jpg")
-    stage = "affectnet"
+    tick.stage = "affectnet"
     affectnet = write_affectnet(root, people.evaluation, options.images_per_class, options.seed, tick)
-    stage = "fer2013"
+    tick.stage = "fer2013"
     fer = write_fer2013(root, people.evaluation, options.images_per_class, options.seed, tick)
-    stage = "rafdb"
+    tick.stage = "rafdb"
     rafdb = write_rafdb(root, people.evaluation, options.images_per_class, options.seed, tick)
-    stage = "lfw"
+    tick.stage = "lfw"
     lfw = write_lfw(root, people.evaluation, options.lfw_images, options.seed, tick)
     ids = {identity.name: voxceleb_id(i) for i, identity in enumerate(people.pretraining)}
     _write_identities(
@@ -269,10 +312,7 @@ def _generate(
             "lfw_data_home": str(root / "lfw"),
             "identities": str(root / "identities.csv"),
         },
-        sources=[
-            {"key": p.key, "package": p.package, "member": p.member, "licence": p.licence, "sha256": p.sha256}
-            for p in search.photos
-        ],
+        sources=faces.sources(),
         notes=notes,
     )
     manifest = summary.to_dict()

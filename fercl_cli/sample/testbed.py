@@ -490,32 +490,17 @@ def _generate(
 ) -> dict[str, object]:
     import pandas as pd
 
-    from fercl_cli.faces.dlib_backend import DlibBackend
+    from fercl_cli.sample.corpus import Ticker, real_faces
     from fercl_cli.sample.gate import run_gate
-    from fercl_cli.sample.identities import real_identities
     from fercl_cli.sample.people import make_person
-    from fercl_cli.sample.photos import find_source_photos
     from fercl_cli.sample.voxceleb import voxceleb_id
 
     started = time.monotonic()
-    total = total_work(options)
-    done = 0
-    stage = "faces"
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(stage, done, total)
-
+    tick = Ticker(total_work(options), progress)
     tick(0)
-    search = find_source_photos()
-    if not search.photos:
-        raise FerclError("no package photos found: " + "; ".join(search.missing))
-    backend = backend if backend is not None else DlibBackend(upsample=1)
-    reals, notes = real_identities(search.photos, backend)
-    notes = [*search.missing, *notes]
-    stage = "people"
+    faces = real_faces(backend)
+    reals, backend, notes = faces.identities, faces.backend, list(faces.notes)
+    tick.stage = "people"
     pretraining: list[Identity] = []
     for i in range(options.identities):
         pretraining.append(
@@ -532,11 +517,11 @@ def _generate(
             )
         )
         tick(1)
-    stage = "voxceleb"
+    tick.stage = "voxceleb"
     vox = _write_voxceleb(root, pretraining, options, tick)
-    stage = "eval sets"
+    tick.stage = "eval sets"
     eval_counts, split, usage = _write_eval(root, heldout, options, tick)
-    stage = "lfw"
+    tick.stage = "lfw"
     lfw = _write_lfw(root, heldout, options, tick)
     rows = [
         {
@@ -567,7 +552,7 @@ def _generate(
     ]
     pd.DataFrame(rows).to_csv(root / "identities.csv", index=False)
     generation_s = time.monotonic() - started
-    stage = "gate"
+    tick.stage = "gate"
     tick(0)
     gate = run_gate(root)
     notes.append(
@@ -595,10 +580,7 @@ def _generate(
             "lfw_data_home": "lfw",
             "identities": "identities.csv",
         },
-        "sources": [
-            {"key": p.key, "package": p.package, "member": p.member, "licence": p.licence, "sha256": p.sha256}
-            for p in search.photos
-        ],
+        "sources": faces.sources(),
         "generation_seconds": round(generation_s, 1),
         "gate": gate.to_dict(),
         "notes": notes,

@@ -80,6 +80,35 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def reading_notes(
+    name: str,
+    unit: str,
+    listed: str,
+    *,
+    dropped_non_emotion: int,
+    dropped_contempt: int,
+    missing_images: int,
+    images: Path,
+    unreadable_images: int,
+) -> list[str]:
+    """The notes both AffectNet releases share: dropped non-emotion codes and Contempt, ``listed`` images
+    missing under ``images``, undecodable images; ``name`` is the CSV or set, ``unit`` what a row is."""
+    notes = []
+    if dropped_non_emotion:
+        notes.append(
+            f"{name}: dropped {dropped_non_emotion} {unit}(s) with expression codes 8-10 (None, Uncertain, Non-Face)"
+        )
+    if dropped_contempt:
+        notes.append(f"{name}: 7-class variant: dropped {dropped_contempt} Contempt {unit}(s)")
+    if missing_images:
+        notes.append(
+            f"{name}: {missing_images} {listed} image(s) not found under {images}; the rest were read"
+        )
+    if unreadable_images:
+        notes.append(f"{name}: {unreadable_images} image(s) could not be decoded and were skipped")
+    return notes
+
+
 def parse_landmarks(text: str) -> np.ndarray | None:
     """AffectNet's ``"x1;y1;...;x68;y68"`` → float32 [68, 2] source pixels; None unless 136 numbers."""
     try:
@@ -319,20 +348,16 @@ class AffectNetCsv:
         name, notes = self.csv.name, []
         if not self._format.header:
             notes.append(f"{name}: no header row; columns read in the official order {','.join(CSV_COLUMNS)}")
-        if self.dropped_non_emotion:
-            notes.append(
-                f"{name}: dropped {self.dropped_non_emotion} row(s) with expression codes 8-10 "
-                "(None, Uncertain, Non-Face)"
-            )
-        if self.dropped_contempt:
-            notes.append(f"{name}: 7-class variant: dropped {self.dropped_contempt} Contempt row(s)")
-        if self.missing_images:
-            notes.append(
-                f"{name}: {self.missing_images} listed image(s) not found under {self.images}; "
-                "the rest were read"
-            )
-        if self.unreadable_images:
-            notes.append(f"{name}: {self.unreadable_images} image(s) could not be decoded and were skipped")
+        notes += reading_notes(
+            name,
+            "row",
+            "listed",
+            dropped_non_emotion=self.dropped_non_emotion,
+            dropped_contempt=self.dropped_contempt,
+            missing_images=self.missing_images,
+            images=self.images,
+            unreadable_images=self.unreadable_images,
+        )
         if self.box_crops:
             notes.append(
                 f"{name}: {self.box_crops} face(s) without usable landmarks were cut from the face box, "

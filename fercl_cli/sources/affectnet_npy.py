@@ -32,6 +32,7 @@ from fercl_cli.sources.affectnet import (
     aligned_crop,
     box_crop,
     kept_codes,
+    reading_notes,
 )
 from fercl_cli.sources.labelled import TEST, TRAIN, LabelledImage
 
@@ -212,21 +213,17 @@ class AffectNetNpySet:
 
     def notes(self) -> list[str]:
         """One line per drop, skip or fallback, naming the set."""
-        name, notes = self.folder.name, []
-        if self.dropped_non_emotion:
-            notes.append(
-                f"{name}: dropped {self.dropped_non_emotion} image(s) with expression codes 8-10 "
-                "(None, Uncertain, Non-Face)"
-            )
-        if self.dropped_contempt:
-            notes.append(f"{name}: 7-class variant: dropped {self.dropped_contempt} Contempt image(s)")
-        if self.missing_images:
-            notes.append(
-                f"{name}: {self.missing_images} annotated image(s) not found under {self.images}; the rest "
-                "were read"
-            )
-        if self.unreadable_images:
-            notes.append(f"{name}: {self.unreadable_images} image(s) could not be decoded and were skipped")
+        name = self.folder.name
+        notes = reading_notes(
+            name,
+            "image",
+            "annotated",
+            dropped_non_emotion=self.dropped_non_emotion,
+            dropped_contempt=self.dropped_contempt,
+            missing_images=self.missing_images,
+            images=self.images,
+            unreadable_images=self.unreadable_images,
+        )
         if self.whole_image_crops:
             notes.append(
                 f"{name}: {self.whole_image_crops} face crop(s) without usable landmarks (_lnd.npy) were "
