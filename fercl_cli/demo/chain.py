@@ -272,7 +272,11 @@ def swap_stage(layout: Layout, profile: DemoProfile, emit: Event) -> StageResult
     skipped = sum(summary.skipped.values())
     headline = (
         f"{summary.total_swaps} swaps (each frame's eyes, brows, nose and mouth on "
-        (f"{profile.swap_per_frame} other people's heads)" if profile.swap_per_frame > 1 else "another person's head)")
+        + (
+            f"{profile.swap_per_frame} other people's heads)"
+            if profile.swap_per_frame > 1
+            else "another person's head)"
+        )
         + (f", {skipped} frames without usable landmarks skipped" if skipped else "")
     )
     return stage.end(status, headline, {"swaps": layout.swaps}, summary.to_dict())
