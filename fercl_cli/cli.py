@@ -32,7 +32,7 @@ COMMANDS: list[str] = [
 ]
 
 
-def _flag_type(self: TyperOption, ctx) -> str | None:  # noqa: ANN001 - the Click context type is private
+def _flag_type(self: TyperOption, ctx: typer.Context) -> str | None:
     """Typer 0.29 labels on/off flags ``<bool>`` in ``--help`` as if they took a value; they take none."""
     return None if self.is_flag else _option_type(self, ctx)
 
@@ -44,7 +44,7 @@ TyperOption.display_type_rich = _flag_type
 class _FerclGroup(TyperGroup):
     """Turns :class:`FerclError` (and a full disk or GPU memory) into ``error: ...`` on stderr and exit status 2."""
 
-    def invoke(self, ctx):  # noqa: ANN001 - the Click context type is private to Typer
+    def invoke(self, ctx: typer.Context) -> object:
         try:
             return super().invoke(ctx)
         except FerclError as exc:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 
 from fercl_cli.faces.models import INSTALL_HINT, MODEL_FILES, candidate_dirs, resolve_model
 
@@ -49,7 +50,7 @@ def _version_check(module: str, name: str, required: bool, fix: str, extra: Call
     return Check(name, True, required, detail)
 
 
-def _torch_extra(torch) -> str:  # noqa: ANN001 - the torch module
+def _torch_extra(torch: ModuleType) -> str:
     if torch.cuda.is_available():
         names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
         return f"; CUDA {torch.version.cuda}: {names}"

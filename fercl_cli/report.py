@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -161,6 +161,82 @@ def progress_display(*columns: object, out: Console, transient: bool = False, en
     from rich.progress import Progress
 
     return Progress(*columns, console=out, transient=transient)
+
+
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+class Stoppable(Protocol):
+    """A display that can be stopped (the progress classes here)."""
+
+    def stop(self) -> None: ...
+
+
+@contextmanager
+def interruptible(progress: Stoppable, kept: str, show: bool = True) -> Iterator[None]:
+    """Run a long stage under ``progress``: its bars stop when the stage ends however it ends; Ctrl-C
+    prints ``interrupted: {kept}`` on stderr (when ``show``) and exits with :data:`INTERRUPTED_STATUS`
+    (``kept`` says what was saved and how to resume)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        progress.stop()
+        if show:
+            err_console.print(f"interrupted: {kept}", markup=False, highlight=False)
+        raise SystemExit(INTERRUPTED_STATUS) from None
+    finally:
+        progress.stop()
+
+
+class StageProgress:
+    """``fercl demo``'s display: one transient progress bar per stage on stderr, and each stage's headline
+    on stdout when it ends; fed by the chain's ``stage`` / ``progress`` / ``done`` events."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if kind == "stage":
+            self.stop()
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+                disable=not err_console.is_terminal,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(payload["title"], total=None)
+        elif kind == "progress" and self._bar is not None:
+            self._bar.update(
+                self._task,
+                description=f"{payload['stage']}: {payload['what']}",
+                completed=payload["done"],
+                total=payload["total"] or None,
+            )
+        elif kind == "done":
+            self.stop()
+            status = {"ran": "green", "resumed": "yellow", "reused": "cyan"}[payload["status"]]
+            console.print(
+                f"[bold]{payload['stage']:<10}[/] [{status}]{payload['status']:<7}[/] "
+                f"{payload['seconds']:6.1f} s  {escape(payload['headline'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 class _EventProgress:

@@ -17,7 +17,7 @@ def unsafe_global(exc: BaseException) -> str | None:
     return found.group(1) if found else None
 
 
-def load_tensors(path: str | Path, noun: str, fix: str) -> Any:  # noqa: ANN401 - whatever the file holds
+def load_tensors(path: str | Path, noun: str, fix: str) -> Any:
     """What the torch file ``path`` holds, on the CPU, loaded safely.
 
     ``noun`` names what was expected (``"fercl checkpoint"``) and ``fix`` says what to pass instead, for

@@ -13,9 +13,13 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fercl_cli.errors import FerclError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 _FULL_TEXT = ("no space left on device", "errno = 28", "errno 28", "disk quota exceeded")
@@ -129,7 +133,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return path
 
 
-def preallocated_memmap(path: str | Path, dtype: Any, shape: tuple[int, ...]) -> Any:  # noqa: ANN401 - np.memmap
+def preallocated_memmap(path: str | Path, dtype: npt.DTypeLike, shape: tuple[int, ...]) -> np.memmap:
     """A new ``np.memmap`` at ``path`` whose blocks are reserved on disk first (``posix_fallocate``).
 
     A memory map over a sparse file that outgrows a full disk kills the process with SIGBUS on some
@@ -152,8 +156,9 @@ def preallocated_memmap(path: str | Path, dtype: Any, shape: tuple[int, ...]) ->
 
 
 def write_atomic(out: Path, needed: int, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` into a hidden file next to ``out``, then rename onto ``out``; a failure leaves
-    neither ``out`` nor the temporary file, a full disk is one error line."""
+    """``write(tmp)`` into a hidden file next to ``out``, fsync, then rename onto ``out``: never
+    half-written; a failure leaves neither ``out`` nor the temporary file, a full disk (checked first
+    against ``needed`` bytes) is one error line."""
     out.parent.mkdir(parents=True, exist_ok=True)
     require_free(out.parent, needed, out.name)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -162,7 +167,7 @@ def write_atomic(out: Path, needed: int, write: Callable[[Path], None]) -> None:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, out)
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # torch reports a full disk as a RuntimeError
         if is_disk_full(exc):
             raise no_space_error(out, needed, resumes=False) from None
         raise

@@ -12,17 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fercl_cli.sample.corpus import SampleOptions, SampleSummary
-
-SAMPLE_OPTIONS = SampleOptions(
-    identities=3,
-    clips_per_identity=2,
-    seconds=4.0,
-    seed=0,
-    eval_identities=2,
-    images_per_class=2,
-    lfw_images=4,
-)
+from fercl_cli.sample.corpus import SampleSummary
+from tests.factories.corpus import SAMPLE_OPTIONS
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import pytest
 
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.validate import validate
-from tests.train.conftest import write_tiny_store
+from tests.factories.stores import write_tiny_store
 
 pytestmark = pytest.mark.slow
 LEFTOVERS = (".creating", ".journal")  # and any ".tmp" in a name (cache files are ".<name>.<pid>.tmp")

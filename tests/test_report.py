@@ -5,10 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from rich.console import Console
 
 from fercl_cli import report
-from tests.train.conftest import write_tiny_store
+from tests.factories.stores import write_tiny_store
 
 
 def _console() -> tuple[Console, io.StringIO]:
@@ -48,3 +49,22 @@ def test_pretrain_in_a_batch_job_logs_progress_lines(tmp_path):
     lines = [line for line in result.stdout.splitlines() if line.startswith("pretrain: ")]
     assert [line.split()[1] for line in lines] == [f"{n}/6" for n in range(1, 7)]
     assert "loss" in lines[-1]
+
+
+def test_interruptible_stops_the_display_and_exits_130_naming_what_was_kept(capsys):
+    class Display:
+        stopped = 0
+
+        def stop(self):
+            self.stopped += 1
+
+    display = Display()
+    with pytest.raises(SystemExit) as exit_info, report.interruptible(display, "the work is kept in X"):
+        raise KeyboardInterrupt
+    assert exit_info.value.code == report.INTERRUPTED_STATUS == 130 and display.stopped >= 1
+    quiet = Display()
+    with pytest.raises(SystemExit), report.interruptible(quiet, "not shown", show=False):
+        raise KeyboardInterrupt
+    with report.interruptible(quiet, "unused"):
+        pass
+    assert quiet.stopped >= 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.train.conftest import write_tiny_store
+from tests.factories.stores import write_tiny_store
 
 pytestmark = pytest.mark.slow
 

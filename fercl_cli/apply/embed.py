@@ -14,13 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fercl_cli.apply.inputs import InputFile, expand_inputs
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 from fercl_cli.sources.clips import VOXCELEB_FPS
+
+if TYPE_CHECKING:
+    from fercl_cli.evaluate.backbones import Backbone
+    from fercl_cli.faces.types import FaceBackend
 
 STILL_FRAME = -1
 """``frame`` of a still image (videos: the native frame index)."""
@@ -114,7 +118,7 @@ class Embedding:
         }
 
 
-def image_faces(path: Path, backend: Any, size: int, rule: str = "best") -> Faces:  # noqa: ANN401 - FaceBackend
+def image_faces(path: Path, backend: FaceBackend, size: int, rule: str = "best") -> Faces:
     """The one face (by ``rule``) of a still image, aligned into an ``size``×``size`` crop; an unreadable
     image or no face is a failure record, not an exception."""
     import cv2
@@ -145,7 +149,7 @@ def image_faces(path: Path, backend: Any, size: int, rule: str = "best") -> Face
     return out
 
 
-def video_faces(path: Path, backend: Any, size: int, fps: Fraction = VOXCELEB_FPS) -> Faces:  # noqa: ANN401
+def video_faces(path: Path, backend: FaceBackend, size: int, fps: Fraction = VOXCELEB_FPS) -> Faces:
     """The faces of a video decoded at ``fps``, analysed exactly as ``fercl preprocess`` does (detection,
     tracking, selection rule, alignment at ``size``); unreadable videos and faceless frames are failures."""
     from fercl_cli.preprocess.analyse import AnalyseConfig, analyse_clip
@@ -194,26 +198,33 @@ def embed(
         FerclError: a missing input or checkpoint; never for an unreadable file or a faceless image
             (those are :attr:`Embedding.failures`).
     """
+    files = expand_inputs(inputs)
+    backbone, input_size = resolve_backbone(checkpoint, arch, size)
+    return embed_files(files, backbone, input_size, fps, device, batch_size, models_dir, progress)
+
+
+def resolve_backbone(checkpoint: str, arch: str | None, size: int | None) -> tuple[Backbone, int]:
+    """The backbone for new images (as :func:`embed` takes ``checkpoint``, ``arch``) and its network input
+    side in px: ``size``, else the size a fercl checkpoint was trained at, else 112."""
     from fercl_cli.evaluate.backbones import resolve_for_new_images
     from fercl_cli.evaluate.features import network_input_size
 
-    files = expand_inputs(inputs)
     backbone = resolve_for_new_images(checkpoint, arch)
     input_size, _ = network_input_size(backbone.config.get("size"), size)
-    return embed_files(files, backbone, input_size, fps, device, batch_size, models_dir, progress)
+    return backbone, input_size
 
 
 def embed_files(
     files: Sequence[InputFile],
-    backbone: Any,  # noqa: ANN401 - evaluate.backbones.Backbone (torch inside)
+    backbone: Backbone,
     input_size: int,
-    fps: Fraction = VOXCELEB_FPS,
-    device: str = "auto",
-    batch_size: int = 64,
-    models_dir: str | None = None,
-    progress: ProgressFn = no_progress,
+    fps: Fraction,
+    device: str,
+    batch_size: int,
+    models_dir: str | None,
+    progress: ProgressFn,
 ) -> Embedding:
-    """:func:`embed` on already listed ``files`` with an already resolved backbone and input size."""
+    """:func:`embed` on already listed ``files`` with an already resolved backbone and input size (px)."""
     from fercl_cli.evaluate.features import extract_features, resolve_device, stored_size
     from fercl_cli.faces import make_backend
 
@@ -252,7 +263,7 @@ def embed_files(
     )
 
 
-def _faces(item: InputFile, backend: Any, size: int, fps: Fraction) -> Faces:  # noqa: ANN401 - FaceBackend
+def _faces(item: InputFile, backend: FaceBackend, size: int, fps: Fraction) -> Faces:
     if item.kind == "video":
         return video_faces(item.path, backend, size, fps)
     return image_faces(item.path, backend, size)

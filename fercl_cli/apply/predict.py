@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fercl_cli.apply.embed import Embedding, embed_files
+from fercl_cli.apply.embed import Embedding, embed_files, resolve_backbone
 from fercl_cli.apply.inputs import expand_inputs
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.head import Head, load_head
@@ -85,15 +85,11 @@ def predict(
         FerclError: the head is unreadable or was fitted on another backbone or input size; ``need_video``
             and no video among the inputs; the errors of :func:`~fercl_cli.apply.embed.embed`.
     """
-    from fercl_cli.evaluate.backbones import resolve_for_new_images
-    from fercl_cli.evaluate.features import network_input_size
-
     head = load_head(head_path)
     files = expand_inputs(inputs)
     if need_video and not any(f.kind == "video" for f in files):
         raise FerclError("--plot draws curves over time and needs a video among the inputs; drop --plot")
-    backbone = resolve_for_new_images(checkpoint, arch)
-    input_size, _ = network_input_size(backbone.config.get("size"), size)
+    backbone, input_size = resolve_backbone(checkpoint, arch, size)
     head.check_backbone(backbone.hash, input_size, Path(head_path))
     embedding = embed_files(files, backbone, input_size, fps, device, batch_size, models_dir, progress)
     values = head.apply(embedding.features) if len(embedding) else np.zeros((0, len(head.outputs)))

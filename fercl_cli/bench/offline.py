@@ -13,10 +13,14 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.bench.record import BenchResult, Row, torch_threads
+
+if TYPE_CHECKING:
+    from fercl_cli.store.reader import FaceStore
 
 TARGET_SWAPS = 200.0
 TARGET_GEOMETRY = 2000.0
@@ -75,7 +79,7 @@ def bench_swap(store_path: str | Path, work: str | Path, pairs: int = 24) -> Ben
     )
 
 
-def _bleach_rows(store, pairs: int) -> list[Row]:  # noqa: ANN001 - FaceStore
+def _bleach_rows(store: FaceStore, pairs: int) -> list[Row]:
     """Bleached share of the brow band and share of swaps with white patches, per colour mode, on
     ``pairs`` random (face, head) pairs of different identities from ``store``."""
     from fercl_cli.swap.bleach import PATCHY, bleached_fraction

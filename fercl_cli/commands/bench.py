@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from fercl_cli.bench.record import BenchResult
 
 app = typer.Typer(
     help=(
@@ -22,7 +26,7 @@ WRITE = typer.Option(None, "--write", help="Markdown file whose section for this
 JSON = typer.Option(False, "--json", help="Print the results as JSON.")
 
 
-def _emit(results, write: Path | None, json_output: bool) -> None:  # noqa: ANN001 - list[BenchResult]
+def _emit(results: list[BenchResult], write: Path | None, json_output: bool) -> None:
     from rich.markdown import Markdown
 
     from fercl_cli import report

@@ -9,58 +9,6 @@ from typing import Any
 import typer
 
 
-class _StageProgress:
-    """One transient progress bar per stage on stderr, and each stage's headline on stdout when it ends."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._task: Any = None
-
-    def on_event(self, kind: str, payload: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        from rich.markup import escape
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from fercl_cli import report
-
-        if kind == "stage":
-            self.stop()
-            self._bar = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=report.err_console,
-                transient=True,
-                disable=not report.err_console.is_terminal,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task(payload["title"], total=None)
-        elif kind == "progress" and self._bar is not None:
-            self._bar.update(
-                self._task,
-                description=f"{payload['stage']}: {payload['what']}",
-                completed=payload["done"],
-                total=payload["total"] or None,
-            )
-        elif kind == "done":
-            self.stop()
-            status = {"ran": "green", "resumed": "yellow", "reused": "cyan"}[payload["status"]]
-            report.console.print(
-                f"[bold]{payload['stage']:<10}[/] [{status}]{payload['status']:<7}[/] "
-                f"{payload['seconds']:6.1f} s  {escape(payload['headline'])}",
-                highlight=False,
-                soft_wrap=True,
-            )
-
-    def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-
-
 def _print_results(summary: dict[str, Any]) -> None:
     from fercl_cli import report
     from fercl_cli.demo.chain import format_value
@@ -166,8 +114,9 @@ def demo(
     if quick and profile_name not in (None, "quick"):
         raise FerclError(f"--quick and --profile {profile_name} disagree: give one of them")
     profile = profile_for(quick) if profile_name is None else profile_named(profile_name)
-    progress = _StageProgress(enabled=not json_output)
-    try:
+    progress = report.StageProgress(enabled=not json_output)
+    kept = f"finished work is kept in {directory}; rerun the same command to continue"
+    with report.interruptible(progress, kept):
         summary = run_demo(directory, profile, device, progress.on_event)
         if ablation:
             from fercl_cli.demo.ablation import AblationSummary, run_ablation, write_section
@@ -177,14 +126,6 @@ def demo(
             summary["ablation"] = result
             if write is not None:
                 write_section(write, AblationSummary(**result["summary"]))
-    except KeyboardInterrupt:
-        progress.stop()
-        report.err_console.print(
-            f"interrupted: finished work is kept in {directory}; rerun the same command to continue"
-        )
-        raise typer.Exit(130) from None
-    finally:
-        progress.stop()
     if json_output:
         report.print_json(summary)
         return

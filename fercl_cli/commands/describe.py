@@ -38,11 +38,9 @@ def describe(
 
     chosen = resolve_kind(kind, weights)
     progress = report.CountProgress(f"describe ({chosen})", enabled=not json_output)
-    try:
-        with disk_full_is_an_error(store):
-            summary = describe_store(store, chosen, weights, batch, device, progress=progress)
-    finally:
-        progress.stop()
+    kept = f"{store} is unchanged; rerun the same command"
+    with report.interruptible(progress, kept), disk_full_is_an_error(store):
+        summary = describe_store(store, chosen, weights, batch, device, progress=progress)
     if json_output:
         report.print_json(summary.to_dict())
         return

@@ -137,6 +137,9 @@ def evaluate(
         256, "--batch-size", help="Images per forward pass when extracting features."
     ),
     epochs: int = typer.Option(20, "--epochs", help="Fine-tuning epochs of --protocol paper."),
+    lr: float | None = typer.Option(
+        None, "--lr", help="Peak fine-tuning learning rate of --protocol paper (default: the paper's 1e-4)."
+    ),
     min_faces: int = typer.Option(
         200, "--min-faces", help="LFW: keep people with at least this many images."
     ),
@@ -199,6 +202,7 @@ def evaluate(
         input_size=size,
         batch_size=batch_size,
         epochs=epochs,
+        lr=lr,
         min_faces=min_faces,
         images=images,
         split=split,

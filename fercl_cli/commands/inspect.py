@@ -36,7 +36,7 @@ def inspect_store(
     from fercl_cli.store.reader import FaceStore
     from fercl_cli.store.sheet import save_contact_sheet
     from fercl_cli.store.summary import summarize
-    from fercl_cli.swap.bankfile import BANK_KIND
+    from fercl_cli.store.swap_bank_file import BANK_KIND
 
     if file_kind(store) == BANK_KIND:
         _inspect_bank(store, json_output, sheet, n, seed, landmarks)
@@ -82,7 +82,7 @@ def _inspect_bank(
     from fercl_cli import report
     from fercl_cli.errors import FerclError
     from fercl_cli.store.reader import FaceStore
-    from fercl_cli.swap.bank import SwapBank
+    from fercl_cli.store.swap_bank import SwapBank
     from fercl_cli.swap.sheet import save_swap_sheet
 
     bank = SwapBank(path)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from fercl_cli.preprocess.pipeline import PreprocessConfig
+    from fercl_cli.sources.voxceleb import Discovery
 
 app = typer.Typer(
     help=(
@@ -15,30 +21,18 @@ app = typer.Typer(
 )
 
 
-def _common(
-    *,
-    out: Path,
-    fps: str,
-    size: int,
-    encoding: str,
-    workers: int,
-    shard: str,
-    limit_clips: int | None,
-    detector: str,
-    models_dir: Path | None,
-    upsample: int,
-    detect_face_px: int,
-    cnn_fallback: bool,
-    track: bool,
-    redetect_every: int,
-    rule: str,
-    commit_seconds: float,
-):  # noqa: ANN202 - PreprocessConfig
+def _config(options: Mapping[str, Any]) -> PreprocessConfig:
+    """The checked :class:`PreprocessConfig` of the options both subcommands share (``ctx.params``)."""
     from fercl_cli.errors import FerclError
     from fercl_cli.faces import BACKENDS
     from fercl_cli.faces.dlib_backend import MIN_FACE_PX
     from fercl_cli.faces.select import RULES
     from fercl_cli.preprocess.pipeline import PreprocessConfig, check_output, parse_fps, parse_shard
+
+    out, size, encoding, workers = options["out"], options["size"], options["encoding"], options["workers"]
+    detector, rule, upsample = options["detector"], options["rule"], options["upsample"]
+    detect_face_px, redetect_every = options["detect_face_px"], options["redetect_every"]
+    commit_seconds, models_dir = options["commit_seconds"], options["models_dir"]
 
     if detector not in BACKENDS:
         raise FerclError(f"--detector must be one of {', '.join(BACKENDS)}, got {detector!r}")
@@ -59,40 +53,32 @@ def _common(
     return PreprocessConfig(
         out=str(check_output(out)),
         size=size,
-        fps=parse_fps(fps),
+        fps=parse_fps(options["fps"]),
         encoding=encoding,
         detector=detector,
         models_dir=str(models_dir) if models_dir else None,
         upsample=upsample,
         detect_face_px=detect_face_px,
-        cnn_fallback=cnn_fallback,
-        track=track,
+        cnn_fallback=options["cnn_fallback"],
+        track=options["track"],
         redetect_every=redetect_every,
         rule=rule,
         workers=workers,
-        shard=parse_shard(shard),
-        limit_clips=limit_clips,
+        shard=parse_shard(options["shard"]),
+        limit_clips=options["limit_clips"],
         commit_seconds=commit_seconds,
     )
 
 
-def _run(discovery, config, json_output: bool) -> None:  # noqa: ANN001 - Discovery, PreprocessConfig
+def _run(discovery: Discovery, config: PreprocessConfig, json_output: bool) -> None:
     from fercl_cli import report
     from fercl_cli.preprocess.pipeline import preprocess as run
     from fercl_cli.space import disk_full_is_an_error
 
     progress = report.ClipProgress(enabled=not json_output)
-    try:
-        with disk_full_is_an_error(config.out):
-            summary = run(discovery, config, on_event=progress.on_event)
-    except KeyboardInterrupt:
-        progress.stop()
-        report.err_console.print(
-            f"interrupted: committed clips are kept in {config.out}; rerun the same command to resume"
-        )
-        raise typer.Exit(130) from None
-    finally:
-        progress.stop()
+    kept = f"committed clips are kept in {config.out}; rerun the same command to resume"
+    with report.interruptible(progress, kept), disk_full_is_an_error(config.out):
+        summary = run(discovery, config, on_event=progress.on_event)
     if json_output:
         report.print_json(summary.to_dict())
     else:
@@ -143,6 +129,7 @@ COMMIT = typer.Option(
 
 @app.command("voxceleb")
 def voxceleb(
+    ctx: typer.Context,
     root: Path = typer.Argument(
         ..., help="VoxCeleb root: <id>/<video>/<clip>.mp4 or unzippedIntervalFaces/..."
     ),
@@ -174,29 +161,12 @@ def voxceleb(
     """
     from fercl_cli.sources.voxceleb import discover_voxceleb
 
-    config = _common(
-        out=out,
-        fps=fps,
-        size=size,
-        encoding=encoding,
-        workers=workers,
-        shard=shard,
-        limit_clips=limit_clips,
-        detector=detector,
-        models_dir=models_dir,
-        upsample=upsample,
-        detect_face_px=detect_face_px,
-        cnn_fallback=cnn_fallback,
-        track=track,
-        redetect_every=redetect_every,
-        rule=rule,
-        commit_seconds=commit_seconds,
-    )
-    _run(discover_voxceleb(root, layout, meta), config, json_output)
+    _run(discover_voxceleb(root, layout, meta), _config(ctx.params), json_output)
 
 
 @app.command("folder")
 def folder(
+    ctx: typer.Context,
     root: Path = typer.Argument(
         ..., help="One sub-folder per identity, holding videos or image-sequence folders."
     ),
@@ -224,25 +194,7 @@ def folder(
     """
     from fercl_cli.sources.folders import discover_folder
 
-    config = _common(
-        out=out,
-        fps=fps,
-        size=size,
-        encoding=encoding,
-        workers=workers,
-        shard=shard,
-        limit_clips=limit_clips,
-        detector=detector,
-        models_dir=models_dir,
-        upsample=upsample,
-        detect_face_px=detect_face_px,
-        cnn_fallback=cnn_fallback,
-        track=track,
-        redetect_every=redetect_every,
-        rule=rule,
-        commit_seconds=commit_seconds,
-    )
-    _run(discover_folder(root), config, json_output)
+    _run(discover_folder(root), _config(ctx.params), json_output)
 
 
 def register(root_app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from fercl_cli.choices import DESCRIPTOR_KINDS, DEVICES, MASK_FN_MODES, OPTIMIZERS, choice_help
 from fercl_cli.train.archs import ARCH_HELP
 from fercl_cli.train.config import PretrainConfig
 
@@ -40,9 +41,7 @@ def pretrain(
     swap_q: float = typer.Option(
         D.swap_q, "--swap-q", help="Probability that a hard-negative positive is swapped."
     ),
-    mask_fn: str = typer.Option(
-        D.mask_fn, "--mask-fn", help="off | top1 | top1-other-clip | threshold | threshold-other-clip."
-    ),
+    mask_fn: str = typer.Option(D.mask_fn, "--mask-fn", help=f"{choice_help(MASK_FN_MODES)}."),
     mask_lambda: float = typer.Option(
         D.mask_lambda, "--mask-lambda", help="Weight of MaskFN's attraction term."
     ),
@@ -50,7 +49,7 @@ def pretrain(
         D.mask_threshold, "--mask-threshold", help="Descriptor cosine above which the threshold modes mask."
     ),
     descriptor: str = typer.Option(
-        D.descriptor, "--descriptor", help="Descriptor kind MaskFN reads (geometry | resnet18)."
+        D.descriptor, "--descriptor", help=f"Descriptor kind MaskFN reads ({choice_help(DESCRIPTOR_KINDS)})."
     ),
     arch: str = typer.Option(
         D.arch,
@@ -68,7 +67,9 @@ def pretrain(
         D.batch_clips, "--batch-clips", help="Clips per step per process (4 images each with HardNeg)."
     ),
     epochs: int = typer.Option(D.epochs, "--epochs", help="Epochs (one item per clip per epoch)."),
-    optimizer: str = typer.Option(D.optimizer, "--optimizer", help="adam (paper) or adamw."),
+    optimizer: str = typer.Option(
+        D.optimizer, "--optimizer", help=f"{choice_help(OPTIMIZERS)} (adam: the paper's)."
+    ),
     lr: float = typer.Option(D.lr, "--lr", help="Peak learning rate."),
     weight_decay: float = typer.Option(D.weight_decay, "--weight-decay", help="Weight decay."),
     temperature: float = typer.Option(D.temperature, "--temperature", help="InfoNCE temperature tau."),
@@ -98,7 +99,7 @@ def pretrain(
     max_steps: int | None = typer.Option(
         None, "--max-steps", help="Stop after this many steps (the schedule is unchanged)."
     ),
-    device: str = typer.Option(D.device, "--device", help="auto | cpu | cuda."),
+    device: str = typer.Option(D.device, "--device", help=f"{choice_help(DEVICES)}."),
     config_file: Path | None = typer.Option(
         None, "--config", help="TOML/YAML/JSON file of options; command-line options win."
     ),
@@ -138,18 +139,9 @@ def pretrain(
             highlight=False,
         )
     progress = report.TrainingProgress(enabled=main and not json_output)
-    try:
-        with disk_full_is_an_error(out):
-            summary = run(config, on_event=progress.on_event, resume=resume)
-    except KeyboardInterrupt:
-        progress.stop()
-        if main:
-            report.err_console.print(
-                f"interrupted: the position is saved in {out}/last.pt; continue with --resume"
-            )
-        raise typer.Exit(130) from None
-    finally:
-        progress.stop()
+    kept = f"the position is saved in {out}/last.pt; continue with --resume"
+    with report.interruptible(progress, kept, show=main), disk_full_is_an_error(out):
+        summary = run(config, on_event=progress.on_event, resume=resume)
     if not main:
         return
     if json_output:

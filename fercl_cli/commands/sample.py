@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from fercl_cli.sample.gate import GateResult
 
 PROFILES = ("default", "testbed")
 
@@ -94,14 +98,7 @@ def sample(
     )
     options.check()
     check_output(out_dir)
-    with report.progress_display(
-        *_progress_columns(), out=report.err_console, enabled=not json_output
-    ) as bar:
-        task = bar.add_task("faces", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
+    with report.stage_progress(enabled=not json_output) as progress:
         summary = generate_sample(out_dir, options, progress)
     if json_output:
         report.print_json(summary.to_dict())
@@ -148,13 +145,7 @@ def sample(
         report.console.print(f"[yellow]note:[/] {note}")
 
 
-def _progress_columns() -> tuple:
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-
-    return (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-
-
-def _print_gate(result, json_output: bool, payload: dict | None = None) -> None:  # noqa: ANN001
+def _print_gate(result: GateResult, json_output: bool, payload: dict | None = None) -> None:
     from fercl_cli import report
     from fercl_cli.errors import FerclError
     from fercl_cli.sample.gate import gate_table
@@ -182,14 +173,7 @@ def _testbed(out_dir: Path, seed: int, json_output: bool, **changes: object) -> 
     options = with_overrides(TestbedOptions(seed=seed), **changes)
     options.check()
     check_output(out_dir)
-    with report.progress_display(
-        *_progress_columns(), out=report.err_console, enabled=not json_output
-    ) as bar:
-        task = bar.add_task("faces", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
+    with report.stage_progress(enabled=not json_output) as progress:
         manifest = generate_testbed(out_dir, options, progress)
     gate = GateResult(checks=[GateCheck(**c) for c in manifest["gate"]["checks"]])
     if not json_output:

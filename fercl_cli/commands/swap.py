@@ -40,19 +40,11 @@ def swap(
     from fercl_cli.swap.generate import build_bank
 
     progress = report.CountProgress("swap", enabled=not json_output)
-    try:
-        with disk_full_is_an_error(out):
-            summary = build_bank(
-                store, out, per_frame, frames, feather, seed, workers, colour=colour, progress=progress
-            )
-    except KeyboardInterrupt:
-        progress.stop()
-        report.err_console.print(
-            f"interrupted: committed swaps are kept in {out}; rerun the same command to resume"
+    kept = f"committed swaps are kept in {out}; rerun the same command to resume"
+    with report.interruptible(progress, kept), disk_full_is_an_error(out):
+        summary = build_bank(
+            store, out, per_frame, frames, feather, seed, workers, colour=colour, progress=progress
         )
-        raise typer.Exit(130) from None
-    finally:
-        progress.stop()
     if json_output:
         report.print_json(summary.to_dict())
         return

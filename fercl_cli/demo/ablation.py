@@ -142,7 +142,7 @@ def reference_requests(layout: Layout, profile: DemoProfile, device: str) -> dic
     from fercl_cli.evaluate.request import TASKS as EVALUATION_TASKS
 
     supervised = {
-        task: replace(request, protocol="paper")
+        task: replace(request, protocol="paper", lr=profile.supervised_lr, epochs=profile.supervised_epochs)
         for task, request in evaluation_requests(layout, profile, RANDOM, device).items()
         if "paper" in EVALUATION_TASKS[task].protocols
     }
@@ -524,11 +524,12 @@ def markdown(summary: AblationSummary) -> str:
     def line(cells: Sequence[str]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
+    profile = summary.settings.get("profile", "standard")
     lines = [
         "### Miniature ablation (fercl demo --ablation)",
         "",
-        "Rewritten by `make ablation` (`fercl demo --ablation --write docs/benchmarks.md`), which also draws "
-        "`fercl-demo/standard/ablation/ablation.png`; see docs/demo.md for how to read it.",
+        f"Rewritten by `make ablation` (`fercl demo --profile {profile} --ablation --write docs/benchmarks.md`), "
+        f"which also draws `DIR/{profile}/ablation/ablation.png`; see docs/demo.md for how to read it.",
         "",
         *(f"- {key}: {value}" for key, value in summary.settings.items()),
         "",

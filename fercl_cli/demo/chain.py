@@ -25,16 +25,20 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fercl_cli import __version__
 from fercl_cli.demo.profiles import DemoProfile
 from fercl_cli.errors import FerclError
+
+if TYPE_CHECKING:
+    from fercl_cli.evaluate.request import EvaluateRequest
+    from fercl_cli.train.config import PretrainConfig
 
 Event = Callable[[str, dict[str, Any]], None]
 MARKER = "fercl-demo.json"
@@ -324,7 +328,9 @@ def describe_stage(layout: Layout, emit: Event) -> StageResult:
     return stage.end(status, headline, {"descriptors": Path(f"{layout.store}#descriptors/geometry")}, details)
 
 
-def pretrain_config(layout: Layout, profile: DemoProfile, run: Path, device: str, **strategies: Any):  # noqa: ANN201 - PretrainConfig
+def pretrain_config(
+    layout: Layout, profile: DemoProfile, run: Path, device: str, **strategies: Any
+) -> PretrainConfig:
     """The resolved :class:`~fercl_cli.train.config.PretrainConfig` of one run on the profile's store.
 
     ``strategies`` sets the strategy options (``time_aug``, ``hard_neg``, ``face_swap``, ``mask_fn``, ...)
@@ -351,7 +357,9 @@ def pretrain_config(layout: Layout, profile: DemoProfile, run: Path, device: str
     return resolve({}, values)
 
 
-def run_pretraining(config: Any, progress: Callable[[int, int], None]) -> tuple[str, dict[str, Any]]:  # noqa: ANN401 - PretrainConfig
+def run_pretraining(
+    config: PretrainConfig, progress: Callable[[int, int], None]
+) -> tuple[str, dict[str, Any]]:
     """Run ``config`` to its end: resume a checkpoint of the same settings, start over when the settings
     differ, do nothing for a finished run. Returns (status, the run's summary plus ``total_steps``,
     ``train_seconds`` (the logged steps' time, all sessions) and :func:`learning_curve`'s entries).
@@ -393,7 +401,7 @@ def run_pretraining(config: Any, progress: Callable[[int, int], None]) -> tuple[
     return status, details
 
 
-def learning_curve(records: list[dict[str, Any]], config: Any) -> dict[str, float | None]:  # noqa: ANN401 - PretrainConfig
+def learning_curve(records: list[dict[str, Any]], config: PretrainConfig) -> dict[str, float | None]:
     """Whether a run learned, from its ``metrics.jsonl`` records: mean loss of the first and of the last
     epoch, the last epoch's contrastive accuracy (fraction of views whose most similar other view is their
     positive) and that accuracy's chance level, 1 / (views per step − 1)."""
@@ -413,7 +421,7 @@ def learning_curve(records: list[dict[str, Any]], config: Any) -> dict[str, floa
     return out
 
 
-def strategies_label(config: Any) -> str:  # noqa: ANN401 - PretrainConfig
+def strategies_label(config: PretrainConfig) -> str:
     """``"SimCLR"`` or the strategies on, e.g. ``"TimeAug+HardNeg+FaceSwap+MaskFN"``."""
     parts = [
         name
@@ -421,7 +429,7 @@ def strategies_label(config: Any) -> str:  # noqa: ANN401 - PretrainConfig
             ("TimeAug", config.time_aug),
             ("HardNeg", config.hard_neg),
             (f"FaceSwap (p {config.swap_p:g})", config.face_swap),
-            (f"MaskFN ({config.mask_fn})", config.mask_fn != "off"),
+            (f"MaskFN ({config.mask_fn})", config.maskfn is not None),
         )
         if on
     ]
@@ -485,10 +493,20 @@ def evaluation_requests(layout: Layout, profile: DemoProfile, checkpoint: str, d
     }
 
 
-def _request_json(request: Any) -> dict[str, Any]:  # noqa: ANN401 - EvaluateRequest
+def _request_json(request: EvaluateRequest) -> dict[str, Any]:
     """The request as ``fercl evaluate`` records it in a results file."""
     plain = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(request).items()}
     return json.loads(json.dumps(plain))
+
+
+def same_request(saved: dict[str, Any], request: EvaluateRequest) -> bool:
+    """True when a results file's recorded request is ``request``; an option the file predates counts as
+    its default (results written before the option existed were computed with it)."""
+    from fercl_cli.evaluate.request import EvaluateRequest
+
+    defaults = {f.name: f.default for f in fields(EvaluateRequest) if f.default is not MISSING}
+    current = _request_json(request)
+    return set(saved) <= set(current) and all(saved.get(k, defaults.get(k)) == v for k, v in current.items())
 
 
 def checkpoint_hash(spec: str, arch: str) -> str:
@@ -504,8 +522,8 @@ def checkpoint_hash(spec: str, arch: str) -> str:
 
 
 def evaluate_cached(
-    request: Any, out: Path, progress: Callable[[str, int, int], None]
-) -> tuple[bool, dict[str, Any]]:  # noqa: ANN401 - EvaluateRequest
+    request: EvaluateRequest, out: Path, progress: Callable[[str, int, int], None]
+) -> tuple[bool, dict[str, Any]]:
     """``fercl evaluate --out out`` unless ``out`` already holds the results of this checkpoint and request.
 
     Returns (reused, results dict).
@@ -521,7 +539,7 @@ def evaluate_cached(
         if (
             previous is not None
             and previous["checkpoint"]["hash"] == checkpoint_hash(request.checkpoint, request.arch)
-            and previous["request"] == _request_json(request)
+            and same_request(previous["request"], request)
             and all("test" in run for run in previous["runs"])  # test rows: needed for intervals
         ):
             return True, previous

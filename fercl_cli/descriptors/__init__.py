@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("geometry", "resnet18")
+from fercl_cli.choices import DESCRIPTOR_KINDS
+
+KINDS = DESCRIPTOR_KINDS
+"""The descriptor kinds (one source: :data:`fercl_cli.choices.DESCRIPTOR_KINDS`)."""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.descriptors import KINDS
 from fercl_cli.errors import FerclError
 from fercl_cli.space import preallocated_memmap, require_free
+
+if TYPE_CHECKING:
+    import torch
+
+    from fercl_cli.store.reader import FaceStore
 
 
 @dataclass
@@ -130,8 +136,17 @@ def describe_store(
     return summary
 
 
-def _describe_resnet(store, has, values, model, batch, device, progress) -> np.ndarray:  # noqa: ANN001
-    """One pass: descriptors of each chunk straight into ``values``; returns valid bool [N]."""
+def _describe_resnet(
+    store: FaceStore,
+    has: np.ndarray,
+    values: np.ndarray,
+    model: torch.nn.Module,
+    batch: int,
+    device: str,
+    progress: Callable[[int, int], None] | None,
+) -> np.ndarray:
+    """One pass: descriptors of each chunk straight into ``values`` (float16 [N, D]); ``has``: bool [N],
+    frames with landmarks; returns valid bool [N]."""
     from fercl_cli.descriptors import resnet
 
     n = store.n_frames
@@ -147,7 +162,14 @@ def _describe_resnet(store, has, values, model, batch, device, progress) -> np.n
     return valid
 
 
-def _describe_geometry(store, has, values, scratch: Path, chunk: int, progress) -> np.ndarray:  # noqa: ANN001
+def _describe_geometry(
+    store: FaceStore,
+    has: np.ndarray,
+    values: np.ndarray,
+    scratch: Path,
+    chunk: int,
+    progress: Callable[[int, int], None] | None,
+) -> np.ndarray:
     """Two passes: raw features (to a scratch file) and identity statistics, then standardised
     descriptors into ``values``; returns valid bool [N]."""
     from fercl_cli.descriptors import geometry

@@ -64,7 +64,9 @@ def shape_features(landmarks: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 
-def _patch_matrix(centre: np.ndarray, axis: np.ndarray, iod: float, size: tuple[int, int], width_iod: float):
+def _patch_matrix(
+    centre: np.ndarray, axis: np.ndarray, iod: float, size: tuple[int, int], width_iod: float
+) -> np.ndarray:
     """Patch→image affine [2, 3] for a patch of ``size`` (w, h) px centred at ``centre``, x along ``axis``."""
     step = width_iod * iod / size[0]
     across = np.array([-axis[1], axis[0]])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from fercl_cli.descriptors.crops import CROP_PX, EYE_MARGIN_PX, paper_crops
 from fercl_cli.descriptors.inputs import check_batch, normalised
 from fercl_cli.errors import FerclError
 from fercl_cli.safe_load import load_tensors
+
+if TYPE_CHECKING:
+    import torch
 
 FEATURE_DIM = 512
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -37,7 +41,7 @@ def weights_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def load_resnet18(weights: str | Path | None):  # noqa: ANN201 - torch.nn.Module (torch imported lazily)
+def load_resnet18(weights: str | Path | None) -> torch.nn.Module:
     """A frozen ResNet-18 (eval mode, no gradients) whose output is the 512-d pooled feature.
 
     Raises:
@@ -99,7 +103,7 @@ def check_device(device: str) -> None:
         raise FerclError(f"--device {device}: no CUDA device is available on this machine; use --device cpu")
 
 
-def _to_tensor(crops: np.ndarray, device: str):  # noqa: ANN202 - torch.Tensor
+def _to_tensor(crops: np.ndarray, device: str) -> torch.Tensor:
     import torch
 
     x = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float().div_(255.0)
@@ -111,7 +115,7 @@ def _to_tensor(crops: np.ndarray, device: str):  # noqa: ANN202 - torch.Tensor
 def resnet18_descriptors(
     images: np.ndarray,
     landmarks: np.ndarray,
-    model,  # noqa: ANN001 - torch.nn.Module from load_resnet18
+    model: torch.nn.Module,
     valid: np.ndarray | None = None,
     batch: int = 256,
     device: str = "cpu",

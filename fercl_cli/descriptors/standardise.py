@@ -49,7 +49,9 @@ class GroupStandardiser:
         np.add.at(self._sum, g, x)
         np.add.at(self._sum_sq, g, x * x)
 
-    def _check(self, raw: np.ndarray, valid: np.ndarray, groups: np.ndarray):  # noqa: ANN202
+    def _check(
+        self, raw: np.ndarray, valid: np.ndarray, groups: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raw, valid, groups = np.asarray(raw), np.asarray(valid, bool), np.asarray(groups, np.int64)
         if (
             raw.ndim != 2

@@ -16,13 +16,16 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.foreign import find_backbone
 from fercl_cli.evaluate.resnet_names import infer_arch, infer_resnet_arch, strip_wrappers, without_fc
 from fercl_cli.safe_load import load_tensors
 from fercl_cli.train.archs import ARCH_NAMES, FEATURE_DIMS, TORCHVISION_ARCHS, arch_error
+
+if TYPE_CHECKING:
+    import torch
 
 TORCHVISION_PREFIX = "torchvision:"
 WEIGHTS_PREFIXES = (TORCHVISION_PREFIX, "imagenet:")
@@ -96,7 +99,7 @@ def file_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def _load_backbone(arch: str, state: Mapping[str, Any], where: Path):  # noqa: ANN202 - torch module
+def _load_backbone(arch: str, state: Mapping[str, Any], where: Path) -> torch.nn.Module:
     from fercl_cli.train.model import build_backbone
 
     backbone, _ = build_backbone(arch)
@@ -172,7 +175,7 @@ def _fercl(spec: str, file: Path, payload: dict[str, Any], arch: str | None) -> 
     )
 
 
-def _imported(spec: str, file: Path, payload: Any, arch: str | None) -> Backbone:  # noqa: ANN401
+def _imported(spec: str, file: Path, payload: Any, arch: str | None) -> Backbone:
     """The backbone of a foreign checkpoint or plain state dict (:func:`.foreign.find_backbone`)."""
     found = find_backbone(payload, file)
     if arch is not None and arch != found.arch:

@@ -11,11 +11,14 @@ network as the checkpoints it is compared with.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.evaluate.features import clean_inputs
+
+if TYPE_CHECKING:
+    import torch
 
 BN_IMAGES = 512
 """Images used to calibrate (at most): the training split's rows, evenly spread in file order."""
@@ -32,12 +35,12 @@ def calibration_rows(rows: np.ndarray, limit: int = BN_IMAGES) -> np.ndarray:
 
 
 def calibrate_batchnorm(
-    module: Any,  # noqa: ANN401 - torch.nn.Module
+    module: torch.nn.Module,
     images: Sequence,
     rows: np.ndarray,
     *,
     input_size: int,
-    device: Any = "cpu",  # noqa: ANN401 - torch.device or its name
+    device: torch.device | str = "cpu",
     batch_size: int = 64,
 ) -> int:
     """Replace every BatchNorm layer's running mean and variance with their average over the batches of

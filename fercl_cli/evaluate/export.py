@@ -20,18 +20,19 @@ size the checkpoint was trained at, or ``--size``), cut from fercl's aligned fac
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.backbones import Backbone, file_sha256, resolve_backbone
 from fercl_cli.evaluate.features import network_input_size, stored_size
-from fercl_cli.space import is_disk_full, no_space_error, payload_bytes, require_free, write_text_atomic
+from fercl_cli.space import payload_bytes, write_atomic, write_text_atomic
 from fercl_cli.train.archs import TORCHVISION_ARCHS
+
+if TYPE_CHECKING:
+    import torch
 
 FORMATS = ("torchvision", "timm", "onnx")
 SIDECAR_FORMAT = "fercl-export"
@@ -92,30 +93,12 @@ def loading_snippet(fmt: str, backbone: Backbone, out: Path, size: int) -> str:
     )
 
 
-def _write_atomic(out: Path, needed: int, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` into a hidden file next to ``out``, fsync, rename onto ``out``: never half-written;
-    a full disk (checked first) is one error line, and a failure leaves no temporary file."""
-    require_free(out.parent, needed, out.name)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except (OSError, RuntimeError) as exc:
-        if is_disk_full(exc):
-            raise no_space_error(out, needed, resumes=False) from None
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _state_dict(backbone: Backbone) -> dict[str, Any]:
     """The backbone's tensors (torchvision names, no ``fc``), contiguous CPU copies."""
     return {k: v.detach().cpu().contiguous().clone() for k, v in backbone.module.state_dict().items()}
 
 
-def check_onnx(path: Path, module: Any, size: int) -> dict[str, Any]:  # noqa: ANN401 - torch module
+def check_onnx(path: Path, module: torch.nn.Module, size: int) -> dict[str, Any]:
     """Run the ONNX file ``path`` and ``module`` (PyTorch, float32, CPU) on the same seeded batch of
     :data:`ONNX_CHECK_BATCH` images [B, 3, size, size] (not the traced batch size, so the batch axis is
     exercised) and report the largest difference; ``onnx.checker`` only when onnxruntime is absent."""
@@ -188,7 +171,7 @@ def _write_onnx(backbone: Backbone, out: Path, size: int) -> dict[str, Any]:
                 "and report this with your torch and onnxscript versions"
             )
 
-    _write_atomic(out, payload_bytes(backbone.module.state_dict()) + (1 << 20), write)
+    write_atomic(out, payload_bytes(backbone.module.state_dict()) + (1 << 20), write)
     return {
         "opset": ONNX_OPSET,
         "input": ONNX_INPUT,
@@ -203,7 +186,7 @@ def _write_state_dict(backbone: Backbone, out: Path) -> None:
     import torch
 
     state = _state_dict(backbone)
-    _write_atomic(out, payload_bytes(state) + (1 << 16), lambda tmp: torch.save(state, tmp))
+    write_atomic(out, payload_bytes(state) + (1 << 16), lambda tmp: torch.save(state, tmp))
 
 
 def _input(size: int, why: str) -> dict[str, Any]:

@@ -9,14 +9,16 @@ pretraining views are normalised.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fercl_cli.choices import DEVICES, choice_error
 from fercl_cli.errors import FerclError
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
 
-DEVICES = ("auto", "cpu", "cuda")
+if TYPE_CHECKING:
+    import torch
 INPUT_SIZE = 112
 STORED_SIZE = 128
 
@@ -46,13 +48,13 @@ def preprocessing_note(stored: int, input_size: int) -> str:
     )
 
 
-def resolve_device(name: str):  # noqa: ANN201 - torch.device
+def resolve_device(name: str) -> torch.device:
     """``auto`` (CUDA when available), ``cpu`` or ``cuda`` → ``torch.device``; CUDA asked for but absent is
     an error."""
     import torch
 
     if name not in DEVICES:
-        raise FerclError(f"--device must be one of {', '.join(DEVICES)}, got {name!r}")
+        raise FerclError(choice_error("--device", DEVICES, name))
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
@@ -60,7 +62,7 @@ def resolve_device(name: str):  # noqa: ANN201 - torch.device
     return torch.device(name)
 
 
-def autocast_dtype(device) -> Any:  # noqa: ANN001 - torch.device
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """The mixed-precision dtype used on ``device``: bfloat16 on CUDA when supported, else float16; None on
     the CPU (full float32)."""
     import torch
@@ -70,14 +72,14 @@ def autocast_dtype(device) -> Any:  # noqa: ANN001 - torch.device
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def precision_name(device) -> str:  # noqa: ANN001 - torch.device
+def precision_name(device: torch.device) -> str:
     """``bf16``, ``fp16`` or ``fp32``: what :func:`autocast_dtype` gives on ``device``."""
     import torch
 
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[autocast_dtype(device)]
 
 
-def clean_inputs(batch: np.ndarray, input_size: int, device) -> Any:  # noqa: ANN001 - torch types
+def clean_inputs(batch: np.ndarray, input_size: int, device: torch.device | str) -> torch.Tensor:
     """uint8 [B, S, S, 3] RGB crops → float32 [B, 3, input_size, input_size] on ``device``: centre crop,
     [0, 1], ImageNet normalisation."""
     import torch
@@ -107,11 +109,11 @@ def batches(images: Sequence, batch_size: int) -> Iterator[tuple[int, np.ndarray
 
 
 def extract_features(
-    module: Any,
+    module: torch.nn.Module,
     images: Sequence,
     *,
     input_size: int = INPUT_SIZE,
-    device: Any = "cpu",
+    device: torch.device | str = "cpu",
     batch_size: int = 256,
     progress: ProgressFn = no_progress,
     stage: str = "extracting features",

@@ -16,13 +16,16 @@ import copy
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from fercl_cli.evaluate.features import autocast_dtype, clean_inputs
 from fercl_cli.evaluate.metrics import ClassificationMetrics, accuracy, classification_metrics, macro_f1
 from fercl_cli.evaluate.progress import ProgressFn, no_progress
+
+if TYPE_CHECKING:
+    import torch
 
 PAPER_AFFECTNET_TRAIN_COUNTS: tuple[int, ...] = (74874, 134415, 25459, 14090, 6378, 3803, 24882, 3750)
 """Rows per class (Neutral … Contempt) of the official AffectNet training.csv, as used by the paper's loss."""
@@ -87,7 +90,7 @@ class FinetuneResult:
     held_out: np.ndarray | None
 
 
-def paper_head(feature_dim: int, n_classes: int, dropout: float = 0.5):  # noqa: ANN201 - nn.Module
+def paper_head(feature_dim: int, n_classes: int, dropout: float = 0.5) -> torch.nn.Sequential:
     """The released MLP head: F → 1024 → 512 → C, dropout before every linear layer, ReLU after the first
     (as released, none between 512 and C)."""
     from torch import nn
@@ -103,7 +106,9 @@ def paper_head(feature_dim: int, n_classes: int, dropout: float = 0.5):  # noqa:
     )
 
 
-def balanced_softmax_loss(logits, targets, log_prior):  # noqa: ANN001, ANN201 - torch tensors
+def balanced_softmax_loss(
+    logits: torch.Tensor, targets: torch.Tensor, log_prior: torch.Tensor
+) -> torch.Tensor:
     """Balanced-softmax cross-entropy: ``CE(logits + log prior, targets)``; logits float [B, C], targets
     int64 [B] class indices, log_prior float [C] (log of the training class frequencies)."""
     import torch.nn.functional as F

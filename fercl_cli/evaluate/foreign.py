@@ -68,7 +68,7 @@ def _renamed(state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return {f"{SEQUENTIAL[k.split('.', 1)[0]]}.{k.split('.', 1)[1]}": v for k, v in state.items()}, True
 
 
-def _candidates(payload: Any) -> list[tuple[str, dict[str, Any]]]:  # noqa: ANN401 - whatever the file holds
+def _candidates(payload: Any) -> list[tuple[str, dict[str, Any]]]:
     """The dicts a backbone may sit in, wrapper prefixes removed: the file itself and its ``state_dict``."""
     found = []
     if isinstance(payload, Mapping):
@@ -79,7 +79,7 @@ def _candidates(payload: Any) -> list[tuple[str, dict[str, Any]]]:  # noqa: ANN4
     return found
 
 
-def find_backbone(payload: Any, path: Path) -> Found:  # noqa: ANN401 - whatever the file holds
+def find_backbone(payload: Any, path: Path) -> Found:
     """The ResNet-18/50 backbone in ``payload`` (what the file at ``path`` holds).
 
     Raises:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from fercl_cli.evaluate.metrics import (
     regression_metrics,
     rmse,
 )
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
 
 CANDIDATE_C: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 CANDIDATE_K: tuple[int, ...] = (1, 5, 10, 20, 50)
@@ -56,11 +61,11 @@ class LinearMap:
         return np.einsum("nkd,kd->nk", (x[:, None, :] - self.mean) / self.scale, self.coef) + self.intercept
 
 
-def _scaler_arrays(scaler, k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - sklearn StandardScaler
+def _scaler_arrays(scaler: StandardScaler, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.tile(scaler.mean_, (k, 1)), np.tile(scaler.scale_, (k, 1))
 
 
-def _logistic_map(pipeline) -> LinearMap:  # noqa: ANN001 - fitted sklearn pipeline
+def _logistic_map(pipeline: Pipeline) -> LinearMap:
     """A fitted StandardScaler + LogisticRegression as logits; two classes become the equivalent softmax
     pair (logits 0 and w·x + b)."""
     scaler, model = pipeline[0], pipeline[-1]
@@ -282,7 +287,7 @@ def linear_probe(
     classes = _class_list(labels, train_y, test_y)
     score = _classification_score(select_by, classes)
 
-    def model(c: float):
+    def model(c: float) -> Pipeline:
         return make_pipeline(
             StandardScaler(), LogisticRegression(C=c, class_weight=class_weight, max_iter=max_iter)
         )

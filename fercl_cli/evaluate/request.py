@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from fercl_cli.choices import DEVICES, TASK_NAMES, Device, Task, choice_error
 from fercl_cli.errors import FerclError
 from fercl_cli.train.archs import ARCH_NAMES, arch_error
 
-DEVICES = ("auto", "cpu", "cuda")
 FER2013_SPLITS = ("public", "private")
 RAFDB_IMAGES = ("auto", "aligned", "original")
 
@@ -24,7 +24,7 @@ class TaskInfo:
     protocols: tuple[str, ...]
 
 
-TASKS: dict[str, TaskInfo] = {
+TASKS: dict[Task, TaskInfo] = {
     "affectnet": TaskInfo("AffectNet expression", "affectnet", "classification", ("linear", "knn", "paper")),
     "affectnet-va": TaskInfo("AffectNet valence/arousal", "affectnet", "regression", ("linear",)),
     "fer2013": TaskInfo("FER2013 expression", "fer2013", "classification", ("linear", "knn", "paper")),
@@ -37,18 +37,19 @@ TASKS: dict[str, TaskInfo] = {
 class EvaluateRequest:
     """What ``fercl evaluate`` was asked to do (see the command's help for each option)."""
 
-    task: str
+    task: Task
     checkpoint: str
     data: Path | None
     protocol: str | None = None
     classes: int = 8
     seeds: tuple[int, ...] = (0,)
     cache_dir: Path | None = None
-    device: str = "auto"
+    device: Device = "auto"
     arch: str | None = None
     input_size: int | None = None
     batch_size: int = 256
     epochs: int = 20
+    lr: float | None = None
     min_faces: int = 200
     images: Path | None = None
     split: str | None = None
@@ -63,7 +64,7 @@ class EvaluateRequest:
     def check(self) -> None:
         """Reject impossible combinations with a message naming the option."""
         if self.task not in TASKS:
-            raise FerclError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}")
+            raise FerclError(choice_error("--task", TASK_NAMES, self.task))
         info = TASKS[self.task]
         protocol = self.protocol_name()
         if protocol not in info.protocols:
@@ -91,11 +92,15 @@ class EvaluateRequest:
         if self.input_size is not None and self.input_size < 16:
             raise FerclError(f"--size must be at least 16 px, got {self.input_size}")
         if self.device not in DEVICES:
-            raise FerclError(f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+            raise FerclError(choice_error("--device", DEVICES, self.device))
         if self.arch is not None and self.arch not in ARCH_NAMES:
             raise FerclError(arch_error("--arch", self.arch))
         if self.batch_size < 1 or self.epochs < 1:
             raise FerclError("--batch-size and --epochs must be positive")
+        if self.lr is not None and (protocol != "paper" or not self.lr > 0):
+            raise FerclError(
+                f"--lr is the positive fine-tuning rate of --protocol paper, got {self.lr} with {protocol}"
+            )
         if self.save_head is not None and (protocol != "linear" or info.kind == "identity"):
             raise FerclError(
                 f"--save-head saves the linear probe; --task {self.task} --protocol {protocol} fits none "
@@ -127,3 +132,6 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     if not seeds:
         raise FerclError("--seeds needs at least one integer")
     return seeds
+
+
+assert tuple(TASKS) == TASK_NAMES, "every task has its TaskInfo, in the order --task lists them"

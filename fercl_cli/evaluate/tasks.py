@@ -270,7 +270,7 @@ def _paper_runs(
     device: Any,
     progress: ProgressFn,
 ) -> tuple[list[dict[str, Any]], list[Any], dict[str, Any]]:
-    config = FinetuneConfig(epochs=request.epochs)
+    config = FinetuneConfig(epochs=request.epochs, **({} if request.lr is None else {"lr": request.lr}))
     classes = list(range(len(data.class_names)))
     train, test, select = data.rows(TRAIN), data.rows(TEST), data.rows(SELECT)
     counts, prior_source = balanced_softmax_prior(request, data, data.labels[train])

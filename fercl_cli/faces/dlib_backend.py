@@ -7,11 +7,15 @@ Images are uint8 [H, W, 3] RGB; boxes and landmarks are in source pixels (see ``
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.faces.models import resolve_model
 from fercl_cli.faces.types import Face
+
+if TYPE_CHECKING:
+    import dlib
 
 MIN_FACE_PX = 80
 
@@ -74,11 +78,11 @@ class DlibBackend:
         self._cnn = dlib.cnn_face_detection_model_v1(str(self.cnn_path)) if self.cnn_path else None
         self._rectangle = dlib.rectangle
 
-    def _landmarks(self, image: np.ndarray, rect) -> np.ndarray:  # noqa: ANN001 - dlib.rectangle
+    def _landmarks(self, image: np.ndarray, rect: dlib.rectangle) -> np.ndarray:
         shape = self._predictor(image, rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
-    def _face(self, image: np.ndarray, rect, score: float, detector: str) -> Face:  # noqa: ANN001
+    def _face(self, image: np.ndarray, rect: dlib.rectangle, score: float, detector: str) -> Face:
         box = np.array([rect.left(), rect.top(), rect.right(), rect.bottom()], dtype=np.float32)
         return Face(box=box, score=float(score), landmarks=self._landmarks(image, rect), detector=detector)
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.errors import FerclError
 from fercl_cli.faces.types import Face
+
+if TYPE_CHECKING:
+    from insightface.app.common import Face as InsightFace
 
 
 def check_model_pack(models_dir: str | os.PathLike | None, pack: str) -> Path:
@@ -54,7 +58,7 @@ class InsightFaceBackend:
         self._app.prepare(ctx_id=-1, det_size=(det_size, det_size))
 
     @staticmethod
-    def _to_face(found, detector: str) -> Face:  # noqa: ANN001 - insightface.app.common.Face
+    def _to_face(found: InsightFace, detector: str) -> Face:
         return Face(
             box=np.asarray(found.bbox, dtype=np.float32),
             score=float(getattr(found, "det_score", 0.0) or 0.0),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -213,7 +213,7 @@ def preprocess(
     return summary
 
 
-def _results(clips: list[ClipSource], config: PreprocessConfig):  # noqa: ANN202 - generator of ClipResult
+def _results(clips: list[ClipSource], config: PreprocessConfig) -> Iterator[ClipResult]:
     """Analysed clips in input order; at most ``2 × workers`` clips in flight."""
     if config.workers <= 0:
         _init_worker(config)

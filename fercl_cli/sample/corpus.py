@@ -38,6 +38,19 @@ N_FER_CLASSES = 7
 N_RAFDB_CLASSES = 7
 
 
+def at_least(option: str, value: int, least: int, why: str = "") -> tuple[bool, str]:
+    """An options problem: whether ``--<option>`` is below ``least``, and the message saying so (``why``
+    follows the minimum)."""
+    return value < least, f"--{option} must be at least {least}{why}, got {value}"
+
+
+def raise_first(problems: list[tuple[bool, str]]) -> None:
+    """Raise :class:`FerclError` with the message of the first ``(bad, message)`` that is bad."""
+    for bad, message in problems:
+        if bad:
+            raise FerclError(message)
+
+
 @dataclass(frozen=True)
 class SampleOptions:
     """What to generate.
@@ -62,30 +75,20 @@ class SampleOptions:
 
     def check(self) -> None:
         """Raise :class:`FerclError` naming the option at fault."""
-        problems = [
-            (self.identities < 1, f"--identities must be at least 1, got {self.identities}"),
-            (
-                self.clips_per_identity < 1,
-                f"--clips-per-identity must be at least 1, got {self.clips_per_identity}",
-            ),
-            (
-                not math.isfinite(self.seconds) or self.seconds < 0.5,
-                f"--seconds must be at least 0.5 (one clip needs frames), got {self.seconds}",
-            ),
-            (self.seed < 0, f"--seed must be >= 0, got {self.seed}"),
-            (
-                self.eval_identities < 2,
-                f"--eval-identities must be at least 2 (LFW pairs), got {self.eval_identities}",
-            ),
-            (
-                self.images_per_class < 1,
-                f"--images-per-class must be at least 1, got {self.images_per_class}",
-            ),
-            (self.lfw_images < 2, f"--lfw-images must be at least 2 (LFW pairs), got {self.lfw_images}"),
-        ]
-        for bad, message in problems:
-            if bad:
-                raise FerclError(message)
+        raise_first(
+            [
+                at_least("identities", self.identities, 1),
+                at_least("clips-per-identity", self.clips_per_identity, 1),
+                (
+                    not math.isfinite(self.seconds) or self.seconds < 0.5,
+                    f"--seconds must be at least 0.5 (one clip needs frames), got {self.seconds}",
+                ),
+                (self.seed < 0, f"--seed must be >= 0, got {self.seed}"),
+                at_least("eval-identities", self.eval_identities, 2, " (LFW pairs)"),
+                at_least("images-per-class", self.images_per_class, 1),
+                at_least("lfw-images", self.lfw_images, 2, " (LFW pairs)"),
+            ]
+        )
 
 
 @dataclass(frozen=True)

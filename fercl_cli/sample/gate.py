@@ -24,10 +24,15 @@ import math
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.errors import FerclError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 INTERVAL_FPS = 25.0 / 6.0
 TIMEAUG_MIN_AGREEMENT = 0.85
@@ -74,7 +79,7 @@ class GateResult:
         return {"passed": self.passed, "checks": [asdict(c) for c in self.checks]}
 
 
-def _clip_frames(truth) -> list:  # noqa: ANN001 - a pandas DataFrame
+def _clip_frames(truth: pd.DataFrame) -> list[pd.DataFrame]:
     """Per clip, its interval-frame rows sorted by frame number."""
     key = "clip_id" if "clip_id" in truth.columns else None
     if key is None:
@@ -163,7 +168,7 @@ def background_identity_accuracy(
     return float(np.mean(predicted == y)), float(counts.max() / counts.sum()), folds
 
 
-def _clip_descriptor(root: Path, names: dict[str, str], frames) -> np.ndarray:  # noqa: ANN001
+def _clip_descriptor(root: Path, names: dict[str, str], frames: pd.DataFrame) -> np.ndarray:
     import cv2
 
     rows = frames.iloc[np.unique(np.linspace(0, len(frames) - 1, FRAMES_PER_CLIP).round().astype(int))]
@@ -254,7 +259,7 @@ def run_gate(root: str | Path) -> GateResult:
     return GateResult(checks=checks)
 
 
-def gate_table(result: GateResult):  # noqa: ANN201 - a rich Table
+def gate_table(result: GateResult) -> Table:
     """The gate as a rich table."""
     from fercl_cli import report
 

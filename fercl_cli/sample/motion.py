@@ -95,6 +95,72 @@ def _events(
     return names, intensity
 
 
+def speech_track(rng: np.random.Generator, t: np.ndarray, opening: tuple[float, float]) -> np.ndarray:
+    """Mouth opening from talking at times ``t`` (s), IOD units, float [n]: syllables at 3–5 Hz while
+    talking comes and goes, peak opening drawn from ``opening`` (min, max)."""
+    syllable = rng.uniform(3.0, 5.0)
+    talking = smoothstep(0.5 + _drift(rng, t, 1.2, (1.5, 4.0)))  # speech comes and goes
+    return (
+        rng.uniform(*opening) * talking * np.clip(np.sin(2 * np.pi * syllable * t + rng.uniform(0, 6)), 0, 1)
+    )
+
+
+@dataclass(frozen=True)
+class HeadMotion:
+    """Per-frame head pose, float [n] each: ``yaw``, ``pitch``, ``roll`` in degrees, ``scale`` relative to
+    the nominal size, ``shift_x``, ``shift_y`` in IOD units (see :class:`FrameState`)."""
+
+    yaw: np.ndarray
+    pitch: np.ndarray
+    roll: np.ndarray
+    scale: np.ndarray
+    shift_x: np.ndarray
+    shift_y: np.ndarray
+
+
+def head_motion(rng: np.random.Generator, t: np.ndarray, shift: tuple[float, float]) -> HeadMotion:
+    """Smooth head drift at times ``t`` (s): yaw amplitude 6–14°, pitch 3–7°, roll 2–6°, scale ±0.04, and
+    shift amplitudes ``shift`` (x, y) in IOD units."""
+    return HeadMotion(
+        yaw=_drift(rng, t, rng.uniform(6, 14), (2.0, 6.0)),
+        pitch=_drift(rng, t, rng.uniform(3, 7), (2.0, 6.0)),
+        roll=_drift(rng, t, rng.uniform(2, 6), (2.5, 7.0)),
+        scale=1.0 + _drift(rng, t, 0.04, (3.0, 8.0)),
+        shift_x=_drift(rng, t, shift[0], (2.5, 7.0)),
+        shift_y=_drift(rng, t, shift[1], (2.5, 7.0)),
+    )
+
+
+def frame_states(
+    names: np.ndarray,
+    intensity: np.ndarray,
+    speech: np.ndarray,
+    head: HeadMotion,
+    gain: np.ndarray,
+    gradient: np.ndarray,
+    tint: np.ndarray,
+) -> list[FrameState]:
+    """One :class:`FrameState` per frame from per-frame arrays [n] (``tint``: float [3], every frame)."""
+    rgb = (float(tint[0]), float(tint[1]), float(tint[2]))
+    return [
+        FrameState(
+            expression=str(names[i]),
+            intensity=float(intensity[i]),
+            speech=float(speech[i]),
+            yaw=float(head.yaw[i]),
+            pitch=float(head.pitch[i]),
+            roll=float(head.roll[i]),
+            scale=float(head.scale[i]),
+            shift_x=float(head.shift_x[i]),
+            shift_y=float(head.shift_y[i]),
+            light_gain=float(gain[i]),
+            light_gradient=float(gradient[i]),
+            tint=rgb,
+        )
+        for i in range(len(names))
+    ]
+
+
 def plan_clip(rng: np.random.Generator, n_frames: int, fps: float) -> list[FrameState]:
     """The states of ``n_frames`` consecutive frames at ``fps`` (one clip), all drawn from ``rng``."""
     if n_frames < 1:
@@ -102,39 +168,11 @@ def plan_clip(rng: np.random.Generator, n_frames: int, fps: float) -> list[Frame
     t = np.arange(n_frames) / fps
     order = list(rng.permutation([e for e in EXPRESSIONS if e != "neutral"]))
     names, intensity = _events(rng, n_frames, fps, order)
-    syllable = rng.uniform(3.0, 5.0)
-    talking = smoothstep(0.5 + _drift(rng, t, 1.2, (1.5, 4.0)))  # speech comes and goes
-    speech = (
-        rng.uniform(0.04, 0.08)
-        * talking
-        * np.clip(np.sin(2 * np.pi * syllable * t + rng.uniform(0, 6)), 0, 1)
-    )
-    yaw = _drift(rng, t, rng.uniform(6, 14), (2.0, 6.0))
-    pitch = _drift(rng, t, rng.uniform(3, 7), (2.0, 6.0))
-    roll = _drift(rng, t, rng.uniform(2, 6), (2.5, 7.0))
-    scale = 1.0 + _drift(rng, t, 0.04, (3.0, 8.0))
-    shift_x = _drift(rng, t, 0.12, (2.5, 7.0))
-    shift_y = _drift(rng, t, 0.08, (2.5, 7.0))
+    speech = speech_track(rng, t, (0.04, 0.08))
+    head = head_motion(rng, t, (0.12, 0.08))
     gain = rng.uniform(0.9, 1.05) + _drift(rng, t, 0.1, (3.0, 9.0))
     gradient = _drift(rng, t, 0.15, (3.0, 9.0))
-    base_tint = rng.uniform(0.95, 1.05, size=3)
-    return [
-        FrameState(
-            expression=str(names[i]),
-            intensity=float(intensity[i]),
-            speech=float(speech[i]),
-            yaw=float(yaw[i]),
-            pitch=float(pitch[i]),
-            roll=float(roll[i]),
-            scale=float(scale[i]),
-            shift_x=float(shift_x[i]),
-            shift_y=float(shift_y[i]),
-            light_gain=float(gain[i]),
-            light_gradient=float(gradient[i]),
-            tint=(float(base_tint[0]), float(base_tint[1]), float(base_tint[2])),
-        )
-        for i in range(n_frames)
-    ]
+    return frame_states(names, intensity, speech, head, gain, gradient, rng.uniform(0.95, 1.05, size=3))
 
 
 def still_state(rng: np.random.Generator, expression: str, intensity: float) -> FrameState:

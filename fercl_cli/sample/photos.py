@@ -118,35 +118,36 @@ def _photo(
     )
 
 
-def _skimage_astronaut() -> SourcePhoto | str:
-    spec = importlib.util.find_spec("skimage")
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "astronaut.png" if spec else None
+def _packaged_photo(
+    module: str, package: str, relative: str, licence: str, person: Person
+) -> SourcePhoto | str:
+    """The photo at ``relative`` inside the installed package ``module`` (pip name ``package``) showing
+    ``person``, or a message saying what to install when it is absent."""
+    spec = importlib.util.find_spec(module)
+    path = Path(next(iter(spec.submodule_search_locations))) / relative if spec else None
+    name = Path(relative).name
     if path is None or not path.is_file():
-        return "scikit-image's astronaut.png not found: pip install scikit-image (the dev extra)"
-    return _photo(
-        "scikit-image:astronaut.png",
+        return f"{package}'s {name} not found: pip install {package} (the dev extra)"
+    return _photo(f"{package}:{name}", package, f"{module}/{relative}", licence, path.read_bytes(), (person,))
+
+
+# Photos shipped inside pip packages: (module, pip name, path inside the module's folder, licence, person).
+_PACKAGED_PHOTOS = (
+    (
+        "skimage",
         "scikit-image",
-        "skimage/data/astronaut.png",
+        "data/astronaut.png",
         "No known copyright restrictions, released into the public domain (NASA; skimage.data.astronaut)",
-        path.read_bytes(),
-        (Person("Eileen_Collins", "f", "USA"),),
-    )
-
-
-def _matplotlib_grace_hopper() -> SourcePhoto | str:
-    spec = importlib.util.find_spec("matplotlib")
-    folder = Path(next(iter(spec.submodule_search_locations))) if spec else None
-    path = folder / "mpl-data" / "sample_data" / "grace_hopper.jpg" if folder else None
-    if path is None or not path.is_file():
-        return "matplotlib's grace_hopper.jpg not found: pip install matplotlib (the dev extra)"
-    return _photo(
-        "matplotlib:grace_hopper.jpg",
+        Person("Eileen_Collins", "f", "USA"),
+    ),
+    (
         "matplotlib",
-        "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+        "matplotlib",
+        "mpl-data/sample_data/grace_hopper.jpg",
         "official US Navy portrait shipped as matplotlib sample data; no licence note in the package",
-        path.read_bytes(),
-        (Person("Grace_Hopper", "f", "USA"),),
-    )
+        Person("Grace_Hopper", "f", "USA"),
+    ),
+)
 
 
 def installed_insightface() -> Path | None:
@@ -210,7 +211,7 @@ def find_source_photos() -> PhotoSearch:
     """All package-shipped source photos that are installed, in a fixed order, and notes on the missing ones."""
     photos: list[SourcePhoto] = []
     missing: list[str] = []
-    for found in (_skimage_astronaut(), _matplotlib_grace_hopper()):
+    for found in (_packaged_photo(*packaged) for packaged in _PACKAGED_PHOTOS):
         if isinstance(found, str):
             missing.append(found)
         else:

@@ -21,7 +21,6 @@ rendered frames; ``vox1_meta.csv``; ``ground_truth.csv``), ``affectnet/``, ``fer
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -31,12 +30,20 @@ from pathlib import Path
 
 import numpy as np
 
-from fercl_cli.errors import FerclError
 from fercl_cli.faces.types import FaceBackend
-from fercl_cli.sample.expressions import AFFECTNET_CODE, EXPRESSIONS, FER2013_CODE
+from fercl_cli.sample.corpus import at_least, raise_first
+from fercl_cli.sample.expressions import EXPRESSIONS, FER2013_CODE
 from fercl_cli.sample.identities import Identity
 from fercl_cli.sample.lfw import LfwCounts
-from fercl_cli.sample.motion import FrameState, _drift, smoothstep, still_state
+from fercl_cli.sample.motion import (
+    FrameState,
+    _drift,
+    frame_states,
+    head_motion,
+    smoothstep,
+    speech_track,
+    still_state,
+)
 from fercl_cli.sample.render import View, render
 
 PROFILE = "testbed"
@@ -82,42 +89,36 @@ class TestbedOptions:
 
     def check(self) -> None:
         """Raise :class:`FerclError` naming the option at fault."""
-        problems = [
-            (self.identities < 2, f"--identities must be at least 2, got {self.identities}"),
-            (
-                self.eval_identities < 2,
-                f"--eval-identities must be at least 2 (one train, one test person), got {self.eval_identities}",
-            ),
-            (
-                self.clips_per_identity < 2,
-                f"--clips-per-identity must be at least 2 in the testbed (the gate cross-validates "
-                f"across clips), got {self.clips_per_identity}",
-            ),
-            (
-                not math.isfinite(self.seconds) or self.seconds < 3.5,
-                f"--seconds must be at least 3.5 in the testbed (HardNeg needs frames 3 s apart), got {self.seconds}",
-            ),
-            (self.seed < 0, f"--seed must be >= 0, got {self.seed}"),
-            (
-                self.images_per_class < 1,
-                f"--images-per-class must be at least 1, got {self.images_per_class}",
-            ),
-            (self.lfw_images < 2, f"--lfw-images must be at least 2, got {self.lfw_images}"),
-            (
-                self.size < 32 or self.size > 256 or self.size % 2,
-                f"--size must be an even number of pixels in 32..256, got {self.size}",
-            ),
-            (
-                self.scene_per not in SCENE_PER,
-                f"scene_per must be one of {SCENE_PER}, got {self.scene_per!r}",
-            ),
-            (not 0 < self.hold[0] <= self.hold[1], f"hold must be 0 < min <= max, got {self.hold}"),
-            (not 0 <= self.gap[0] <= self.gap[1], f"gap must be 0 <= min <= max, got {self.gap}"),
-            (not 0 < self.peak[0] <= self.peak[1] <= 1, f"peak must be in (0, 1], got {self.peak}"),
-        ]
-        for bad, message in problems:
-            if bad:
-                raise FerclError(message)
+        raise_first(
+            [
+                at_least("identities", self.identities, 2),
+                at_least("eval-identities", self.eval_identities, 2, " (one train, one test person)"),
+                at_least(
+                    "clips-per-identity",
+                    self.clips_per_identity,
+                    2,
+                    " in the testbed (the gate cross-validates across clips)",
+                ),
+                (
+                    not math.isfinite(self.seconds) or self.seconds < 3.5,
+                    f"--seconds must be at least 3.5 in the testbed (HardNeg needs frames 3 s apart), got {self.seconds}",
+                ),
+                (self.seed < 0, f"--seed must be >= 0, got {self.seed}"),
+                at_least("images-per-class", self.images_per_class, 1),
+                at_least("lfw-images", self.lfw_images, 2),
+                (
+                    self.size < 32 or self.size > 256 or self.size % 2,
+                    f"--size must be an even number of pixels in 32..256, got {self.size}",
+                ),
+                (
+                    self.scene_per not in SCENE_PER,
+                    f"scene_per must be one of {SCENE_PER}, got {self.scene_per!r}",
+                ),
+                (not 0 < self.hold[0] <= self.hold[1], f"hold must be 0 < min <= max, got {self.hold}"),
+                (not 0 <= self.gap[0] <= self.gap[1], f"gap must be 0 <= min <= max, got {self.gap}"),
+                (not 0 < self.peak[0] <= self.peak[1] <= 1, f"peak must be in (0, 1], got {self.peak}"),
+            ]
+        )
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready options (tuples as lists)."""
@@ -176,41 +177,14 @@ def plan_testbed_clip(
     (the scene's generator, so light goes with the scene; default ``rng``), plus drifts drawn from ``rng``."""
     light_rng = rng if light_rng is None else light_rng
     base_gain, base_gradient = light_rng.uniform(0.75, 1.2), light_rng.uniform(-0.2, 0.2)
-    tint = tuple(float(v) for v in light_rng.uniform(0.88, 1.12, size=3))
+    tint = light_rng.uniform(0.88, 1.12, size=3)
     t = np.arange(n_frames) / fps
     names, intensity = expression_timeline(rng, n_frames, fps, options)
-    syllable = rng.uniform(3.0, 5.0)
-    talking = smoothstep(0.5 + _drift(rng, t, 1.2, (1.5, 4.0)))
-    speech = (
-        rng.uniform(0.03, 0.06)
-        * talking
-        * np.clip(np.sin(2 * np.pi * syllable * t + rng.uniform(0, 6)), 0, 1)
-    )
-    yaw = _drift(rng, t, rng.uniform(6, 14), (2.0, 6.0))
-    pitch = _drift(rng, t, rng.uniform(3, 7), (2.0, 6.0))
-    roll = _drift(rng, t, rng.uniform(2, 6), (2.5, 7.0))
-    scale = 1.0 + _drift(rng, t, 0.04, (3.0, 8.0))
-    shift_x = _drift(rng, t, 0.1, (2.5, 7.0))
-    shift_y = _drift(rng, t, 0.06, (2.5, 7.0))
+    speech = speech_track(rng, t, (0.03, 0.06))
+    head = head_motion(rng, t, (0.1, 0.06))
     gain = base_gain + _drift(rng, t, 0.08, (3.0, 9.0))
     gradient = base_gradient + _drift(rng, t, 0.1, (3.0, 9.0))
-    return [
-        FrameState(
-            expression=str(names[i]),
-            intensity=float(intensity[i]),
-            speech=float(speech[i]),
-            yaw=float(yaw[i]),
-            pitch=float(pitch[i]),
-            roll=float(roll[i]),
-            scale=float(scale[i]),
-            shift_x=float(shift_x[i]),
-            shift_y=float(shift_y[i]),
-            light_gain=float(gain[i]),
-            light_gradient=float(gradient[i]),
-            tint=tint,  # type: ignore[arg-type]
-        )
-        for i in range(n_frames)
-    ]
+    return frame_states(names, intensity, speech, head, gain, gradient, tint)
 
 
 def total_work(options: TestbedOptions) -> int:
@@ -344,9 +318,9 @@ def _write_eval(
     import cv2
     import pandas as pd
 
-    from fercl_cli.sample.affectnet import _COLUMNS, IMAGES_PER_FOLDER, face_box
+    from fercl_cli.sample.affectnet import affectnet_row, image_path, write_tables
     from fercl_cli.sample.fer2013 import FER_EXPRESSIONS, FER_RENDER_VIEW, FER_SIZE
-    from fercl_cli.sample.records import format_landmarks, state_columns, write_jpeg
+    from fercl_cli.sample.records import state_columns, write_jpeg
     from fercl_cli.sample.scenes import composite, head_mask, random_scene
 
     split = split_people(people, options.seed)
@@ -371,26 +345,11 @@ def _write_eval(
                     if dataset == "affectnet":
                         shown = render(portrait, state, AFFECTNET_TESTBED_VIEW)
                         index = len(affect_rows)
-                        key = f"{options.seed}/testbed/{identity.name}/{index}"
-                        relative = f"{index // IMAGES_PER_FOLDER + 1}/{hashlib.sha256(key.encode()).hexdigest()[:56]}.jpg"
+                        relative = image_path(f"{options.seed}/testbed/{identity.name}/{index}", index)
                         write_jpeg(images / relative, shown.image)
-                        x, y, w, h = face_box(shown.landmarks, shown.image.shape[1], shown.image.shape[0])
-                        truth["expression_name"] = truth.pop("expression")
+                        part = "validation" if split[identity.name] == "test" else "training"
                         affect_rows.append(
-                            {
-                                "subDirectory_filePath": relative,
-                                "face_x": x,
-                                "face_y": y,
-                                "face_width": w,
-                                "face_height": h,
-                                "facial_landmarks": format_landmarks(shown.landmarks),
-                                "expression": AFFECTNET_CODE[expression],
-                                "valence": truth.pop("valence"),
-                                "arousal": truth.pop("arousal"),
-                                "split": "validation" if split[identity.name] == "test" else "training",
-                                **truth,
-                                **scene.describe(),
-                            }
+                            {**affectnet_row(relative, shown, truth, part), **scene.describe()}
                         )
                     else:
                         shown = render(portrait, state, FER_RENDER_VIEW)
@@ -412,11 +371,7 @@ def _write_eval(
                             }
                         )
                     tick(1)
-    affect = pd.DataFrame(affect_rows)
-    base = root / "affectnet"
-    for name in ("training", "validation"):
-        affect.loc[affect["split"] == name, list(_COLUMNS)].to_csv(base / f"{name}.csv", index=False)
-    affect.to_csv(base / "ground_truth.csv", index=False)
+    affect = write_tables(root / "affectnet", affect_rows)
     (root / "fer2013").mkdir(parents=True, exist_ok=True)
     pd.DataFrame(fer_rows).to_csv(root / "fer2013" / "fer2013.csv", index=False)
     pd.DataFrame(fer_truth).to_csv(root / "fer2013" / "ground_truth.csv", index=False)
@@ -501,22 +456,18 @@ def _generate(
     faces = real_faces(backend)
     reals, backend, notes = faces.identities, faces.backend, list(faces.notes)
     tick.stage = "people"
-    pretraining: list[Identity] = []
-    for i in range(options.identities):
-        pretraining.append(
-            make_person(
-                reals, np.random.default_rng([options.seed, 10, 0, i]), f"Testbed_P{i + 1:03d}", backend
-            )
-        )
-        tick(1)
-    heldout: list[Identity] = []
-    for i in range(options.eval_identities):
-        heldout.append(
-            make_person(
-                reals, np.random.default_rng([options.seed, 10, 1, i]), f"Heldout_H{i + 1:03d}", backend
-            )
-        )
-        tick(1)
+
+    def make_people(count: int, group: int, prefix: str) -> list[Identity]:
+        """``count`` new people named ``<prefix>001``…, person ``i`` drawn from seed (seed, 10, group, i)."""
+        made = []
+        for i in range(count):
+            rng = np.random.default_rng([options.seed, 10, group, i])
+            made.append(make_person(reals, rng, f"{prefix}{i + 1:03d}", backend))
+            tick(1)
+        return made
+
+    pretraining = make_people(options.identities, 0, "Testbed_P")
+    heldout = make_people(options.eval_identities, 1, "Heldout_H")
     tick.stage = "voxceleb"
     vox = _write_voxceleb(root, pretraining, options, tick)
     tick.stage = "eval sets"

@@ -23,12 +23,15 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fercl_cli.errors import FerclError
 from fercl_cli.sources.labelled import TEST, TRAIN, LabelledImage
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AFFECTNET_CLASSES: tuple[str, ...] = (
     "Neutral",
@@ -78,35 +81,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def reading_notes(
-    name: str,
-    unit: str,
-    listed: str,
-    *,
-    dropped_non_emotion: int,
-    dropped_contempt: int,
-    missing_images: int,
-    images: Path,
-    unreadable_images: int,
-) -> list[str]:
-    """The notes both AffectNet releases share: dropped non-emotion codes and Contempt, ``listed`` images
-    missing under ``images``, undecodable images; ``name`` is the CSV or set, ``unit`` what a row is."""
-    notes = []
-    if dropped_non_emotion:
-        notes.append(
-            f"{name}: dropped {dropped_non_emotion} {unit}(s) with expression codes 8-10 (None, Uncertain, Non-Face)"
-        )
-    if dropped_contempt:
-        notes.append(f"{name}: 7-class variant: dropped {dropped_contempt} Contempt {unit}(s)")
-    if missing_images:
-        notes.append(
-            f"{name}: {missing_images} {listed} image(s) not found under {images}; the rest were read"
-        )
-    if unreadable_images:
-        notes.append(f"{name}: {unreadable_images} image(s) could not be decoded and were skipped")
-    return notes
 
 
 def parse_landmarks(text: str) -> np.ndarray | None:
@@ -164,7 +138,73 @@ def aligned_crop(image: np.ndarray, landmarks: np.ndarray | None, size: int) -> 
         return None
 
 
-class AffectNetCsv:
+class ReleasePart:
+    """What a part of either release shares (:class:`AffectNetCsv`, an ``AffectNetNpySet``): its checked
+    options, image reading with its counters, and the counts and notes both report."""
+
+    images: Path
+    classes: int
+    size: int
+    align: bool
+    dropped_non_emotion: int
+    dropped_contempt: int
+    missing_images: int
+    unreadable_images: int
+
+    def _set_options(self, classes: int, size: int, align: bool) -> None:
+        """Check and keep ``classes`` (8, or 7 to drop Contempt), ``size`` (crop side, px) and ``align``."""
+        if classes not in (7, 8):
+            raise ValueError(f"classes must be 8, or 7 to drop Contempt, got {classes}")
+        if size < 16:
+            raise ValueError(f"size must be at least 16 px, got {size}")
+        self.classes, self.size, self.align = classes, size, align
+
+    def _read_image(self, path: Path) -> np.ndarray | None:
+        """uint8 [H, W, 3] RGB of ``path``; None when it is missing or cannot be decoded (counted)."""
+        import cv2
+
+        if not path.is_file():
+            self.missing_images += 1
+            return None
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            self.unreadable_images += 1
+            return None
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def _counts(self, rows: int, missing_valence: int, missing_arousal: int) -> dict[str, int]:
+        """The counters both releases report, in their order (each part adds its own after them)."""
+        return {
+            "rows": rows,
+            "dropped_non_emotion": self.dropped_non_emotion,
+            "dropped_contempt": self.dropped_contempt,
+            "missing_valence": missing_valence,
+            "missing_arousal": missing_arousal,
+            "missing_images": self.missing_images,
+            "unreadable_images": self.unreadable_images,
+        }
+
+    def _reading_notes(self, name: str, unit: str, listed: str) -> list[str]:
+        """The notes both releases share: dropped non-emotion codes and Contempt, ``listed`` images missing
+        under ``images``, undecodable images; ``name`` is the CSV or set, ``unit`` what a row is."""
+        notes = []
+        if self.dropped_non_emotion:
+            notes.append(
+                f"{name}: dropped {self.dropped_non_emotion} {unit}(s) with expression codes 8-10 "
+                "(None, Uncertain, Non-Face)"
+            )
+        if self.dropped_contempt:
+            notes.append(f"{name}: 7-class variant: dropped {self.dropped_contempt} Contempt {unit}(s)")
+        if self.missing_images:
+            notes.append(
+                f"{name}: {self.missing_images} {listed} image(s) not found under {self.images}; the rest were read"
+            )
+        if self.unreadable_images:
+            notes.append(f"{name}: {self.unreadable_images} image(s) could not be decoded and were skipped")
+        return notes
+
+
+class AffectNetCsv(ReleasePart):
     """One official AffectNet CSV and its images, streamed: the index (paths, boxes, labels) is held in
     memory, landmarks are read in chunks and images one at a time during iteration."""
 
@@ -194,12 +234,9 @@ class AffectNetCsv:
         """
         import pandas as pd
 
-        if classes not in (7, 8):
-            raise ValueError(f"classes must be 8, or 7 to drop Contempt, got {classes}")
-        if size < 16:
-            raise ValueError(f"size must be at least 16 px, got {size}")
+        self._set_options(classes, size, align)
         self.csv, self.images, self.split = Path(csv), Path(images), split
-        self.classes, self.size, self.align, self.chunk_rows = classes, size, align, chunk_rows
+        self.chunk_rows = chunk_rows
         if not self.csv.is_file():
             raise FerclError(f"{self.csv}: AffectNet CSV not found; pass the folder holding training.csv")
         if not self.images.is_dir():
@@ -257,7 +294,7 @@ class AffectNetCsv:
             f"{','.join(CSV_COLUMNS)}"
         )
 
-    def _numeric(self, table, column: str) -> np.ndarray:
+    def _numeric(self, table: pd.DataFrame, column: str) -> np.ndarray:
         import pandas as pd
 
         values = pd.to_numeric(table[column].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
@@ -301,17 +338,9 @@ class AffectNetCsv:
                     row += 1
 
     def _record(self, i: int, landmarks_text: str) -> LabelledImage | None:
-        import cv2
-
-        path = self.images / self.paths[i]
-        if not path.is_file():
-            self.missing_images += 1
+        image = self._read_image(self.images / self.paths[i])
+        if image is None:
             return None
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            self.unreadable_images += 1
-            return None
-        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         crop = aligned_crop(image, parse_landmarks(landmarks_text), self.size) if self.align else None
         if crop is None:
             crop = box_crop(image, self.boxes[i], self.size)
@@ -332,13 +361,7 @@ class AffectNetCsv:
     def counts(self) -> dict[str, int]:
         """Rows kept and dropped, and what the last iteration skipped or cropped from the box."""
         return {
-            "rows": len(self),
-            "dropped_non_emotion": self.dropped_non_emotion,
-            "dropped_contempt": self.dropped_contempt,
-            "missing_valence": int(np.isnan(self.valence).sum()),
-            "missing_arousal": int(np.isnan(self.arousal).sum()),
-            "missing_images": self.missing_images,
-            "unreadable_images": self.unreadable_images,
+            **self._counts(len(self), int(np.isnan(self.valence).sum()), int(np.isnan(self.arousal).sum())),
             "box_crops": self.box_crops,
             "unusable_boxes": self.unusable_boxes,
         }
@@ -348,16 +371,7 @@ class AffectNetCsv:
         name, notes = self.csv.name, []
         if not self._format.header:
             notes.append(f"{name}: no header row; columns read in the official order {','.join(CSV_COLUMNS)}")
-        notes += reading_notes(
-            name,
-            "row",
-            "listed",
-            dropped_non_emotion=self.dropped_non_emotion,
-            dropped_contempt=self.dropped_contempt,
-            missing_images=self.missing_images,
-            images=self.images,
-            unreadable_images=self.unreadable_images,
-        )
+        notes += self._reading_notes(name, "row", "listed")
         if self.box_crops:
             notes.append(
                 f"{name}: {self.box_crops} face(s) without usable landmarks were cut from the face box, "

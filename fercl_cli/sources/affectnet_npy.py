@@ -29,10 +29,10 @@ from fercl_cli.sources.affectnet import (
     MISSING,
     NPY_SETS,
     AffectNet,
+    ReleasePart,
     aligned_crop,
     box_crop,
     kept_codes,
-    reading_notes,
 )
 from fercl_cli.sources.labelled import TEST, TRAIN, LabelledImage
 
@@ -96,7 +96,7 @@ def read_landmarks(path: Path) -> np.ndarray | None:
     return values.reshape(68, 2).astype(np.float32)
 
 
-class AffectNetNpySet:
+class AffectNetNpySet(ReleasePart):
     """One set (``train_set`` or ``val_set``) of the .npy release: expressions are read when it is opened,
     images, valence, arousal and landmarks one image at a time during iteration."""
 
@@ -108,12 +108,8 @@ class AffectNetNpySet:
         Raises:
             FerclError: no expression file, or one that is unreadable or holds no code 0-10.
         """
-        if classes not in (7, 8):
-            raise ValueError(f"classes must be 8, or 7 to drop Contempt, got {classes}")
-        if size < 16:
-            raise ValueError(f"size must be at least 16 px, got {size}")
+        self._set_options(classes, size, align)
         self.folder, self.split = Path(folder), split
-        self.classes, self.size, self.align = classes, size, align
         self.annotations, self.images = self.folder / "annotations", self.folder / "images"
         with os.scandir(self.annotations) as entries:
             stems = sorted(
@@ -169,17 +165,10 @@ class AffectNetNpySet:
                 yield record
 
     def _record(self, stem: str, label: int) -> LabelledImage | None:
-        import cv2
-
         path = self.images / f"{stem}.jpg"
-        if not path.is_file():
-            self.missing_images += 1
+        image = self._read_image(path)
+        if image is None:
             return None
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            self.unreadable_images += 1
-            return None
-        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         landmarks = read_landmarks(self.annotations / f"{stem}_lnd.npy") if self.align else None
         crop = aligned_crop(image, landmarks, self.size)
         if crop is None:
@@ -201,29 +190,14 @@ class AffectNetNpySet:
     def counts(self) -> dict[str, int]:
         """Images kept and dropped, and what the last iteration skipped, resized whole or found missing."""
         return {
-            "rows": len(self),
-            "dropped_non_emotion": self.dropped_non_emotion,
-            "dropped_contempt": self.dropped_contempt,
-            "missing_valence": self.missing_valence,
-            "missing_arousal": self.missing_arousal,
-            "missing_images": self.missing_images,
-            "unreadable_images": self.unreadable_images,
+            **self._counts(len(self), self.missing_valence, self.missing_arousal),
             "whole_image_crops": self.whole_image_crops,
         }
 
     def notes(self) -> list[str]:
         """One line per drop, skip or fallback, naming the set."""
         name = self.folder.name
-        notes = reading_notes(
-            name,
-            "image",
-            "annotated",
-            dropped_non_emotion=self.dropped_non_emotion,
-            dropped_contempt=self.dropped_contempt,
-            missing_images=self.missing_images,
-            images=self.images,
-            unreadable_images=self.unreadable_images,
-        )
+        notes = self._reading_notes(name, "image", "annotated")
         if self.whole_image_crops:
             notes.append(
                 f"{name}: {self.whole_image_crops} face crop(s) without usable landmarks (_lnd.npy) were "

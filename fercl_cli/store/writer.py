@@ -22,7 +22,7 @@ import numpy as np
 from fercl_cli import __version__
 from fercl_cli.errors import FerclError
 from fercl_cli.store.codec import encode_jpeg
-from fercl_cli.store.files import Writable, create_for_writing, open_for_writing, publish
+from fercl_cli.store.files import Writable, open_for_writing
 from fercl_cli.store.schema import (
     DETECTOR_LABELS,
     ENCODINGS,
@@ -34,6 +34,7 @@ from fercl_cli.store.schema import (
     Failure,
     chunk_rows,
 )
+from fercl_cli.store.writer_base import JournaledWriter
 
 ClipKey = tuple[str, str, str]
 _STR = h5py.string_dtype()
@@ -119,7 +120,7 @@ def create_schema(h5: h5py.File, crop_size: int, encoding: str) -> None:
             h5[name].attrs["description"] = text
 
 
-class FaceStoreWriter:
+class FaceStoreWriter(JournaledWriter):
     """Append clips to the face store at ``path``, creating it or resuming it.
 
     Args:
@@ -242,15 +243,16 @@ class FaceStoreWriter:
 
     def commit(self) -> int:
         """Write every staged clip and make it durable atomically; returns the committed frame count."""
-        self._check_usable()
+        super().commit()
+        return self._rows
+
+    def _write_staged(self) -> bool:
         if not self._pending:
-            return self._rows
-        try:
-            self._write_pending()
-            self._file.commit()
-        except BaseException:
-            self._broken = True
-            raise
+            return False
+        self._write_pending()
+        return True
+
+    def _committed(self) -> None:
         self._rows += sum(len(columns["t"]) for _, columns, _ in self._pending)
         self._clips += len(self._pending)
         self._failures += sum(len(records) for _, _, records in self._pending)
@@ -258,39 +260,10 @@ class FaceStoreWriter:
         self._videos_committed = len(self._videos)
         self._pending.clear()
         self._pending_bytes = 0
-        return self._rows
-
-    def close(self) -> None:
-        """Commit staged clips and close the file."""
-        if self._file is None:
-            return
-        try:
-            if not self._broken:
-                self.commit()
-        finally:
-            self._file.close(keep=not self._broken)
-            self._file = None
-
-    def discard(self) -> None:
-        """Close without committing staged clips (they are forgotten)."""
-        if self._file is not None:
-            self._file.close(keep=False)
-            self._file = None
-
-    def __enter__(self) -> FaceStoreWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if exc_type is None:
-            self.close()
-        else:
-            self.discard()
 
     # -- opening ------------------------------------------------------------------------------
     def _create(self) -> Writable:
-        file = create_for_writing(self.path)
-        try:
-            h5 = file.h5
+        def fill(h5: h5py.File) -> None:
             create_schema(h5, self.crop_size, self.encoding)
             h5.attrs["fercl_schema"] = SCHEMA_VERSION
             h5.attrs["kind"] = STORE_KIND
@@ -301,12 +274,8 @@ class FaceStoreWriter:
             h5.attrs["config"] = json.dumps(self._config, sort_keys=True)
             for counter in ("committed_rows", "committed_clips", "committed_failures"):
                 h5.attrs[counter] = 0
-            file.commit()
-            publish(file, self.path)
-        except BaseException:
-            file.close(keep=False)
-            raise
-        return file
+
+        return self._create_published(fill)
 
     def _check_settings(self) -> None:
         attrs = self._file.h5.attrs
@@ -355,12 +324,6 @@ class FaceStoreWriter:
         self._key_set = set(self._keys)
 
     # -- staging ------------------------------------------------------------------------------
-    def _check_usable(self) -> None:
-        if self._file is None:
-            raise ValueError(f"the writer of {self.path} is closed")
-        if self._broken:
-            raise ValueError(f"the writer of {self.path} failed during a commit; open the store again")
-
     def _columns(self, frames: ClipFrames | Any | None, key: ClipKey) -> dict[str, Any]:
         """Checked, converted per-frame arrays of one clip (``encoded`` JPEGs or ``image`` pixels)."""
         size = self.crop_size

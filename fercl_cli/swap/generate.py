@@ -8,16 +8,20 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fercl_cli.errors import FerclError
 from fercl_cli.space import require_free
-from fercl_cli.swap.bank import STATUS_LABELS, SWAPPED, SwapBankWriter
+from fercl_cli.store.swap_bank import STATUS_LABELS, SWAPPED, SwapBankWriter
 from fercl_cli.swap.colour import BLUR_FRACTION, COLOUR_MODES
 from fercl_cli.swap.face_swap import DEFAULT_FEATHER_PX, swap_face
 from fercl_cli.swap.plan import SwapPlan, choose_sources, parse_frames, plan_swaps
 from fercl_cli.workers import die_with_parent
+
+if TYPE_CHECKING:
+    from fercl_cli.store.reader import FaceStore
 
 
 @dataclass
@@ -69,8 +73,8 @@ def _worker_batch(job: tuple[np.ndarray, np.ndarray, float, float, str]) -> tupl
 
 
 def _swap_batch(
-    store, job: tuple[np.ndarray, np.ndarray, float, float, str]
-) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - FaceStore
+    store: FaceStore, job: tuple[np.ndarray, np.ndarray, float, float, str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Swaps of one batch: (images uint8 [m, S, S, 3], landmarks float32 [m, 68, 2]) in plan order."""
     sources, donors, feather_px, blur_fraction, colour = job
     size = store.crop_size
@@ -105,7 +109,7 @@ def _jobs(
         )
 
 
-def _results(store, jobs: list, workers: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:  # noqa: ANN001
+def _results(store: FaceStore, jobs: list, workers: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     if workers <= 1:
         yield from (_swap_batch(store, job) for job in jobs)
         return

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fercl_cli.errors import FerclError
-from fercl_cli.swap.bank import NO_DONOR, NO_LANDMARKS, SWAPPED
+from fercl_cli.store.swap_bank import NO_DONOR, NO_LANDMARKS, SWAPPED
 
 _SAMPLED = re.compile(r"^sampled:(\d+)$")
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fercl_cli.swap.bank import SwapBank
+from fercl_cli.store.swap_bank import SwapBank
+
+if TYPE_CHECKING:
+    from fercl_cli.store.reader import FaceStore
 
 _POINT = (0, 255, 0)
 _TEXT = (255, 255, 255)
@@ -35,7 +39,7 @@ def _header(width: int, tile: int, per_row: int, gap: int) -> np.ndarray:
 
 def swap_sheet(
     bank: SwapBank,
-    store,  # noqa: ANN001 - FaceStore
+    store: FaceStore,
     n: int = 8,
     seed: int = 0,
     tile: int = 128,
@@ -89,7 +93,7 @@ def swap_sheet(
 
 def save_swap_sheet(
     bank: SwapBank,
-    store,  # noqa: ANN001 - FaceStore
+    store: FaceStore,
     path: str | Path,
     n: int = 8,
     seed: int = 0,

@@ -12,13 +12,19 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from fercl_cli.choices import (
+    DESCRIPTOR_KINDS,
+    DEVICES,
+    MASK_FN_MODES,
+    OPTIMIZERS,
+    DescriptorKind,
+    Device,
+    MaskFNMode,
+    Optimizer,
+    choice_error,
+)
 from fercl_cli.errors import FerclError
-from fercl_cli.train.archs import ARCH_NAMES
-
-MASK_FN_MODES = ("off", "top1", "top1-other-clip", "threshold", "threshold-other-clip")
-DESCRIPTOR_KINDS = ("geometry", "resnet18")
-OPTIMIZERS = ("adam", "adamw")
-DEVICES = ("auto", "cpu", "cuda")
+from fercl_cli.train.archs import ARCH_NAMES, Arch
 
 
 @dataclass
@@ -38,16 +44,16 @@ class PretrainConfig:
     face_swap: bool = False
     swap_p: float = 0.8
     swap_q: float = 0.8
-    mask_fn: str = "off"
+    mask_fn: MaskFNMode = "off"
     mask_lambda: float = 0.8
     mask_threshold: float = 0.5
-    descriptor: str = "geometry"
-    arch: str = "resnet50"
+    descriptor: DescriptorKind = "geometry"
+    arch: Arch = "resnet50"
     size: int = 112
     occlusion_p: float = 0.8
     batch_clips: int = 128
     epochs: int = 300
-    optimizer: str = "adam"
+    optimizer: Optimizer = "adam"
     lr: float = 3e-4
     weight_decay: float = 1e-4
     temperature: float = 0.07
@@ -59,7 +65,7 @@ class PretrainConfig:
     workers: int = 4
     seed: int = 0
     max_steps: int | None = None
-    device: str = "auto"
+    device: Device = "auto"
 
     def validate(self) -> PretrainConfig:
         """Check values and combinations; raises :class:`FerclError` naming the option."""
@@ -73,9 +79,7 @@ class PretrainConfig:
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise FerclError(
-                    f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
-                )
+                raise FerclError(choice_error(f"--{name.replace('_', '-')}", allowed, getattr(self, name)))
         positive = ("batch_clips", "epochs", "lr", "temperature", "size")
         for name in positive:
             if not getattr(self, name) > 0:
@@ -99,7 +103,13 @@ class PretrainConfig:
             )
         return self
 
+    @property
+    def maskfn(self) -> MaskFNMode | None:
+        """The MaskFN mode, ``None`` when MaskFN is off: the one place ``off`` is read."""
+        return None if self.mask_fn == "off" else self.mask_fn
+
     def to_dict(self) -> dict[str, Any]:
+        """Every option by name, as ``config.json`` and checkpoints record them."""
         return asdict(self)
 
 
@@ -136,13 +146,13 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 _KINDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a string"}
 
 
-def _checked(label: str, value: Any, declared: str) -> Any:  # noqa: ANN401 - an option's value
+def _checked(label: str, value: object, declared: str) -> object:
     """``value`` if it has the declared type (``"int | None"`` style, as written in :class:`PretrainConfig`);
     ints are accepted for floats (and converted). Raises :class:`FerclError` starting with ``label``."""
     kinds = [part.strip() for part in declared.split("|")]
     if value is None and "None" in kinds:
         return value
-    base = kinds[0]
+    base = kinds[0] if kinds[0] in _KINDS else "str"  # a choice (MaskFNMode, Arch, ...) is a string
     if base == "bool":
         ok = isinstance(value, bool)
     elif base == "int":

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
 
 from fercl_cli.train.sampling import ClipSampler, EpochPlan
+
+if TYPE_CHECKING:
+    from fercl_cli.store.reader import FaceStore
 
 
 class SwapSource(Protocol):
@@ -55,8 +58,8 @@ class PretrainBatches(torch.utils.data.Dataset):
     """
 
     def __init__(
-        self, store, sampler: ClipSampler, config: DataConfig, swaps: SwapSource | None = None
-    ) -> None:  # noqa: ANN001 - FaceStore
+        self, store: FaceStore, sampler: ClipSampler, config: DataConfig, swaps: SwapSource | None = None
+    ) -> None:
         self.store = store
         self.sampler = sampler
         self.config = config

@@ -7,6 +7,11 @@ epoch, so the rate barely moved; fercl steps the schedule every optimisation ste
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch.optim import Optimizer
+    from torch.optim.lr_scheduler import LambdaLR
 
 
 def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
@@ -26,7 +31,7 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def build_scheduler(optimizer, total_steps: int, warmup_steps: int):  # noqa: ANN001, ANN201 - torch types
+def build_scheduler(optimizer: Optimizer, total_steps: int, warmup_steps: int) -> LambdaLR:
     """A ``torch.optim.lr_scheduler.LambdaLR`` applying :func:`lr_factor`; call ``.step()`` once per step."""
     from torch.optim.lr_scheduler import LambdaLR
 

@@ -11,7 +11,7 @@ from fercl_cli.faces.align import align_face
 from fercl_cli.faces.select import choose_face
 from fercl_cli.preprocess.analyse import AnalyseConfig, analyse_clip
 from fercl_cli.sources.clips import ClipSource
-from tests.apply.media import write_media
+from tests.factories.media import write_media
 
 SIZE = 32
 

@@ -17,7 +17,7 @@ from fercl_cli.demo.chain import run_pretraining
 from fercl_cli.train import checkpoint
 from fercl_cli.train.config import resolve
 from tests.evaluate.data import INPUT_SIZE, make_fer2013_csv
-from tests.train.conftest import write_tiny_store
+from tests.factories.stores import write_tiny_store
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]

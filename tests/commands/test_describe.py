@@ -6,13 +6,13 @@ from typer.testing import CliRunner
 
 from fercl_cli.cli import app
 from fercl_cli.store.reader import FaceStore
-from tests.swap.stores import write_empty_store, write_store, write_store_without_landmarks
+from tests.factories.stores import write_empty_store, write_portrait_store, write_store_without_landmarks
 
 runner = CliRunner()
 
 
 def test_describe_defaults_to_geometry_and_reports_json(tmp_path):
-    store = write_store(tmp_path / "faces.h5", frames=3, no_landmarks=((3, 0),))
+    store = write_portrait_store(tmp_path / "faces.h5", frames=3, no_landmarks=((3, 0),))
     result = runner.invoke(app, ["describe", str(store), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -21,7 +21,7 @@ def test_describe_defaults_to_geometry_and_reports_json(tmp_path):
 
 
 def test_describe_resnet18_from_a_weights_file_prints_a_table(tmp_path):
-    store = write_store(tmp_path / "faces.h5", frames=1)
+    store = write_portrait_store(tmp_path / "faces.h5", frames=1)
     torch.save(resnet18(weights=None).state_dict(), tmp_path / "r18.pth")
     result = runner.invoke(
         app, ["describe", str(store), "--weights", str(tmp_path / "r18.pth")], env={"COLUMNS": "200"}
@@ -32,7 +32,7 @@ def test_describe_resnet18_from_a_weights_file_prints_a_table(tmp_path):
 
 
 def test_describe_errors_are_one_line(tmp_path):
-    store = write_store(tmp_path / "faces.h5", frames=1)
+    store = write_portrait_store(tmp_path / "faces.h5", frames=1)
     (tmp_path / "junk.pth").write_bytes(b"junk")
     cases = [
         ([str(write_empty_store(tmp_path / "empty.h5"))], "the store has no frames"),

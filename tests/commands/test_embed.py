@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fercl_cli.cli import app
-from tests.apply.media import write_media
+from tests.factories.media import write_media
 
 runner = CliRunner()
 TINY = ["--checkpoint", "random-raw", "--arch", "resnet18", "--size", "32", "--device", "cpu"]

@@ -5,7 +5,7 @@ import h5py
 from typer.testing import CliRunner
 
 from fercl_cli import cli
-from tests.store.synthetic import clip_specs, write_clips
+from tests.factories.clips import clip_specs, write_clips
 
 runner = CliRunner()
 

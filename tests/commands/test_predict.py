@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from fercl_cli.apply.embed import embed
 from fercl_cli.cli import app
-from tests.apply.media import write_media
 from tests.evaluate.data import make_affectnet
+from tests.factories.media import write_media
 
 runner = CliRunner()
 MODEL = ["--checkpoint", "random-raw", "--arch", "resnet18", "--size", "32"]

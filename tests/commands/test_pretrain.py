@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from fercl_cli.cli import app
 from fercl_cli.train import checkpoint
-from tests.train.conftest import write_tiny_store
+from tests.factories.stores import write_tiny_store
 
 runner = CliRunner()
 SMALL = ["--arch", "resnet18", "--size", "24", "--batch-clips", "2", "--workers", "0", "--device", "cpu"]

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from fercl_cli import cli
 from fercl_cli.store.reader import FaceStore
-from tests.store.synthetic import clip_specs, write_clips
+from tests.factories.clips import clip_specs, write_clips
 
 runner = CliRunner()
 

@@ -3,14 +3,14 @@ import json
 from typer.testing import CliRunner
 
 from fercl_cli.cli import app
-from fercl_cli.swap.bank import SwapBank
-from tests.swap.stores import write_empty_store, write_store, write_store_without_landmarks
+from fercl_cli.store.swap_bank import SwapBank
+from tests.factories.stores import write_empty_store, write_portrait_store, write_store_without_landmarks
 
 runner = CliRunner()
 
 
 def test_swap_writes_a_bank_and_reports_json(tmp_path):
-    store = write_store(tmp_path / "faces.h5", frames=2, no_landmarks=((0, 1),))
+    store = write_portrait_store(tmp_path / "faces.h5", frames=2, no_landmarks=((0, 1),))
     out = tmp_path / "swaps.h5"
     result = runner.invoke(
         app, ["swap", str(store), "--out", str(out), "--per-frame", "2", "--seed", "4", "--json"]
@@ -28,7 +28,7 @@ def test_swap_writes_a_bank_and_reports_json(tmp_path):
 
 
 def test_swap_prints_a_summary_table(tmp_path):
-    store = write_store(tmp_path / "faces.h5", frames=1)
+    store = write_portrait_store(tmp_path / "faces.h5", frames=1)
     result = runner.invoke(app, ["swap", str(store), "--out", str(tmp_path / "s.h5")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "fercl swap" in result.output and "swaps/s" in result.output and "4 / 4" in result.output
@@ -51,7 +51,7 @@ def test_swap_errors_are_one_line(tmp_path):
 def test_inspect_recognises_a_swap_bank_and_draws_its_sheet(tmp_path):
     import cv2
 
-    store = write_store(tmp_path / "faces.h5", frames=2)
+    store = write_portrait_store(tmp_path / "faces.h5", frames=2)
     out = tmp_path / "swaps.h5"
     assert runner.invoke(app, ["swap", str(store), "--out", str(out), "--json"]).exit_code == 0
     sheet = tmp_path / "sheet.png"

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -147,6 +148,15 @@ def test_evaluate_cached_reuses_only_the_same_checkpoint_and_request(tmp_path, m
     del stale["runs"][0]["test"]  # results of a fercl that kept no test rows: evaluated again
     out.write_text(json.dumps(stale))
     assert evaluate_cached(other, out, lambda *a: None)[0] is False and len(calls) == 4
+
+
+def test_a_results_file_that_predates_an_option_matches_only_at_its_default(tmp_path):
+    request = evaluation_requests(Layout(tmp_path), QUICK, RANDOM, "cpu")["affectnet"]
+    saved = chain._request_json(request)
+    del saved["lr"]  # written before --lr existed: computed with the default
+    assert chain.same_request(saved, request)
+    assert not chain.same_request(saved, replace(request, protocol="paper", lr=1e-3))
+    assert not chain.same_request({**saved, "gone": 1}, request)  # an option this fercl no longer has
 
 
 def test_requests_cover_every_task_at_the_profile_size(tmp_path):

@@ -9,12 +9,12 @@ from fercl_cli.descriptors.describe import describe_store, resolve_kind
 from fercl_cli.descriptors.geometry import raw_size
 from fercl_cli.errors import FerclError
 from fercl_cli.store.reader import FaceStore
-from tests.swap.stores import write_empty_store, write_store, write_store_without_landmarks
+from tests.factories.stores import write_empty_store, write_portrait_store, write_store_without_landmarks
 
 
 @pytest.fixture()
 def store(tmp_path):
-    return write_store(tmp_path / "faces.h5", frames=3, no_landmarks=((2, 1),))
+    return write_portrait_store(tmp_path / "faces.h5", frames=3, no_landmarks=((2, 1),))
 
 
 def test_geometry_descriptors_are_stored_per_frame_with_flagged_rows_zero(store):

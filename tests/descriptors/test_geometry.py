@@ -11,7 +11,7 @@ from fercl_cli.descriptors.geometry import (
 )
 from fercl_cli.faces import geometry as similarity
 from fercl_cli.faces.template import MEAN_SHAPE
-from tests.swap.photos import aligned
+from tests.factories.portraits import aligned
 
 
 def _batch():

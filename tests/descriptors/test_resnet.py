@@ -6,7 +6,7 @@ from torchvision.models import resnet18, resnet34
 from fercl_cli.descriptors.crops import paper_crops
 from fercl_cli.descriptors.resnet import _to_tensor, config, load_resnet18, resnet18_descriptors
 from fercl_cli.errors import FerclError
-from tests.swap.photos import aligned
+from tests.factories.portraits import aligned
 
 
 @pytest.fixture(scope="module")

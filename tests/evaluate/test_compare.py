@@ -47,42 +47,28 @@ def ms(mean, std=None, n=1):
     return {"mean": mean, "std": std, "n": n}
 
 
+# (file stem, checkpoint, task, protocol, metrics as ``ms`` arguments) of the results files ``files`` writes.
+A_AFFECTNET = {"accuracy": (0.41, 0.01, 3), "macro_f1": (0.40, 0.02, 3)}
+B_VA = {"valence_ccc": (0.3,), "valence_rmse": (0.5,), "arousal_ccc": (0.2,), "arousal_rmse": (0.4,)}
+FILES = [
+    ("a_affectnet", "aaaa1111", "affectnet", "linear", A_AFFECTNET),
+    ("a_lfw", "aaaa1111", "lfw", "nn1", {"accuracy": (0.9,), "macro_f1": (0.85,)}),
+    ("b_affectnet", "bbbb2222", "affectnet", "linear", {"accuracy": (0.35,), "macro_f1": (0.33,)}),
+    ("b_va", "bbbb2222", "affectnet-va", "linear", B_VA),
+]
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> list[Path]:
     return [
         write_result(
-            tmp_path / "a_affectnet.json",
-            ckpt="aaaa1111",
-            task="affectnet",
-            protocol="linear",
-            metrics={"accuracy": ms(0.41, 0.01, 3), "macro_f1": ms(0.40, 0.02, 3)},
-        ),
-        write_result(
-            tmp_path / "a_lfw.json",
-            ckpt="aaaa1111",
-            task="lfw",
-            protocol="nn1",
-            metrics={"accuracy": ms(0.9), "macro_f1": ms(0.85)},
-        ),
-        write_result(
-            tmp_path / "b_affectnet.json",
-            ckpt="bbbb2222",
-            task="affectnet",
-            protocol="linear",
-            metrics={"accuracy": ms(0.35), "macro_f1": ms(0.33)},
-        ),
-        write_result(
-            tmp_path / "b_va.json",
-            ckpt="bbbb2222",
-            task="affectnet-va",
-            protocol="linear",
-            metrics={
-                "valence_ccc": ms(0.3),
-                "valence_rmse": ms(0.5),
-                "arousal_ccc": ms(0.2),
-                "arousal_rmse": ms(0.4),
-            },
-        ),
+            tmp_path / f"{stem}.json",
+            ckpt=ckpt,
+            task=task,
+            protocol=protocol,
+            metrics={name: ms(*value) for name, value in metrics.items()},
+        )
+        for stem, ckpt, task, protocol, metrics in FILES
     ]
 
 
@@ -126,14 +112,8 @@ def test_the_paper_rows_are_marked_and_sit_under_the_paper_protocol(files):
 
 
 def test_seven_classes_are_their_own_columns(tmp_path: Path):
-    path = write_result(
-        tmp_path / "seven.json",
-        ckpt="c",
-        task="affectnet",
-        protocol="knn",
-        metrics={"accuracy": ms(0.5)},
-        classes=7,
-    )
+    kwargs = {"ckpt": "c", "task": "affectnet", "protocol": "knn", "metrics": {"accuracy": ms(0.5)}}
+    path = write_result(tmp_path / "seven.json", classes=7, **kwargs)
     assert compare([path]).columns[0].task == "affectnet-7"
 
 

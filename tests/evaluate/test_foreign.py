@@ -146,11 +146,12 @@ def _compiled(model: nn.Module) -> object:
     return _prefixed("_orig_mod.", _backbone_state(model))
 
 
+TORCHVISION = ("torchvision", "torchvision keys in the file")  # the kind and description these load as
 CONVENTIONS: dict[str, tuple[Callable[[nn.Module], object], str, str]] = {
-    "torchvision": (_torchvision, "torchvision", "torchvision keys in the file"),
-    "torchvision-old": (_torchvision_old, "torchvision", "torchvision keys in the file"),
-    "data-parallel": (_data_parallel, "torchvision", "torchvision keys in the file"),
-    "compiled": (_compiled, "torchvision", "torchvision keys in the file"),
+    "torchvision": (_torchvision, *TORCHVISION),
+    "torchvision-old": (_torchvision_old, *TORCHVISION),
+    "data-parallel": (_data_parallel, *TORCHVISION),
+    "compiled": (_compiled, *TORCHVISION),
     "solo-learn": (_solo_learn, "imported", "keys under 'backbone.' in 'state_dict'"),
     "lightly-sequential": (_lightly_sequential, "imported", "nn.Sequential positions in 'state_dict'"),
     "lightly-bare": (_lightly_bare, "imported", "keys under 'backbone.' in the file"),

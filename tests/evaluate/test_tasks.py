@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -36,7 +37,27 @@ def request(world, task: str, **kwargs) -> EvaluateRequest:
     return EvaluateRequest(task=task, input_size=INPUT_SIZE, **options)
 
 
-def test_affectnet_linear_then_a_second_run_hits_both_caches_with_identical_numbers(world):
+def _count_calls(monkeypatch, owner, name: str) -> list[int]:
+    """Wrap ``owner.name`` so that each call appends to the returned list (the real function still runs)."""
+    real, calls = getattr(owner, name), []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def _stored_features(result: dict) -> np.ndarray:
+    """The features file a results dict names, float32 [rows, F]."""
+    with h5py.File(result["data"]["features"]["path"], "r") as handle:
+        return handle["features"][()]
+
+
+def test_affectnet_linear_then_a_second_run_hits_both_caches_with_identical_numbers(
+    world, tmp_path, monkeypatch
+):
     first = evaluate(request(world, "affectnet"))
     assert first["protocol"] == "linear" and "logistic regression" in first["protocol_description"]
     assert first["data"]["cache_hit"] is False and first["data"]["features"]["hit"] is False
@@ -58,9 +79,21 @@ def test_affectnet_linear_then_a_second_run_hits_both_caches_with_identical_numb
     summary = first["summary"]
     assert [c["name"] for c in summary["per_class"]][-1] == "Contempt"
     assert np.sum(summary["confusion"]["matrix"]) == 16
+    conversions = _count_calls(monkeypatch, tasks.cache, "write_dataset")  # decoding and cropping the images
+    extractions = _count_calls(monkeypatch, tasks, "extract_features")  # the backbone's forward passes
     second = evaluate(request(world, "affectnet"))
+    assert conversions == [] and extractions == []  # the hit did neither: it read both caches
     assert second["data"]["cache_hit"] is True and second["data"]["features"]["hit"] is True
     assert second["data"]["hash"] == first["data"]["hash"]
+    # The expectation: a fresh run that converts and extracts everything again into an empty cache folder.
+    fresh = evaluate(request(world, "affectnet", cache_dir=tmp_path / "fresh"))
+    assert conversions == [1] and extractions == [1]
+    assert fresh["data"]["cache_hit"] is False and fresh["data"]["features"]["hit"] is False
+    assert fresh["data"]["hash"] == second["data"]["hash"]
+    cached, computed = (_stored_features(result) for result in (second, fresh))
+    assert cached.shape == computed.shape == (56, 512) and cached.dtype == computed.dtype == np.float32
+    np.testing.assert_allclose(cached, computed, rtol=0, atol=1e-6)
+    assert second["summary"] == fresh["summary"] and second["runs"] == fresh["runs"]
     assert second["summary"] == summary and second["runs"] == first["runs"]
     json.dumps(second, allow_nan=False)
 
@@ -162,6 +195,8 @@ def test_the_paper_counts_are_used_for_the_full_affectnet_training_list():
             {"task": "affectnet", "checkpoint": "pixels", "protocol": "paper"},
             "--checkpoint pixels has no network to fine-tune",
         ),
+        ({"task": "affectnet", "lr": 1e-3}, "--lr is the positive fine-tuning rate of --protocol paper"),
+        ({"task": "affectnet", "protocol": "paper", "lr": 0.0}, "--lr is the positive fine-tuning rate"),
     ],
 )
 def test_bad_requests_are_clear(world, kwargs, message):

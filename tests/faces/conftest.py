@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.factories import portraits
+
 
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
-    from skimage import data
-
-    return data.astronaut()
+    return portraits.astronaut()
 
 
 @pytest.fixture(scope="session")
 def grace_hopper() -> np.ndarray:
-    import matplotlib.cbook
-    from PIL import Image
-
-    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")) as img:
-        return np.asarray(img.convert("RGB"))
+    return portraits.grace_hopper()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ from fercl_cli.faces.landmarks import inter_ocular
 from fercl_cli.preprocess.analyse import AnalyseConfig, analyse_clip
 from fercl_cli.sources.clips import ClipSource
 from fercl_cli.store.schema import DETECTOR_LABELS
+from tests.factories.media import write_moving_face_video
+from tests.factories.portraits import grace_hopper
 
 
 @pytest.fixture(scope="module")
@@ -20,19 +22,7 @@ def backend():
 @pytest.fixture(scope="module")
 def moving_face_video(tmp_path_factory):
     """A 25 fps video of Grace Hopper's portrait drifting and turning slightly: a talking-head-like track."""
-    import matplotlib.cbook
-    from PIL import Image
-
-    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")) as img:
-        photo = np.asarray(img.convert("RGB"))
-    path = tmp_path_factory.mktemp("video") / "00001.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (320, 360))
-    for i in range(30):
-        turn = cv2.getRotationMatrix2D((256.0, 240.0), 4.0 * np.sin(i / 5), 0.6 + 0.02 * np.cos(i / 7))
-        turn[:, 2] += (-90 + 2.0 * i, -50 + 1.5 * np.sin(i / 3))
-        frame = cv2.warpAffine(photo, turn, (320, 360), borderMode=cv2.BORDER_REPLICATE)
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+    path = write_moving_face_video(tmp_path_factory.mktemp("video") / "00001.mp4", grace_hopper())
     return ClipSource("id1", "vid", "00001", path, "video")
 
 

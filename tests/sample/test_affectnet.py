@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from fercl_cli.sample.affectnet import AFFECTNET_VIEW
-from tests.conftest import SAMPLE_OPTIONS
+from tests.factories.corpus import SAMPLE_OPTIONS
 
 COLUMNS = [
     "subDirectory_filePath", "face_x", "face_y", "face_width", "face_height",

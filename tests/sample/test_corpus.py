@@ -8,18 +8,9 @@ import pytest
 
 from fercl_cli.errors import FerclError
 from fercl_cli.sample import corpus
-from fercl_cli.sample.corpus import SampleOptions, generate_sample
+from fercl_cli.sample.corpus import generate_sample
 from fercl_cli.sample.photos import PhotoSearch
-
-TINY = SampleOptions(
-    identities=2,
-    clips_per_identity=1,
-    seconds=1.0,
-    seed=7,
-    eval_identities=2,
-    images_per_class=1,
-    lfw_images=2,
-)
+from tests.factories.corpus import TINY_SAMPLE_OPTIONS as TINY
 
 
 def _digests(root: Path) -> dict[str, str]:

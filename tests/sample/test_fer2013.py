@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from fercl_cli.sample.fer2013 import usage
-from tests.conftest import SAMPLE_OPTIONS
+from tests.factories.corpus import SAMPLE_OPTIONS
 
 
 def test_fer2013_csv_has_its_columns_codes_and_usages(sample_dir):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import fetch_lfw_pairs, fetch_lfw_people
 
-from tests.conftest import SAMPLE_OPTIONS
+from tests.factories.corpus import SAMPLE_OPTIONS
 
 
 @pytest.fixture

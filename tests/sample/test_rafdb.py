@@ -6,7 +6,7 @@ from fercl_cli.faces.landmarks import LEFT_EYE, RIGHT_EYE
 from fercl_cli.sample.expressions import RAFDB_CODE
 from fercl_cli.sample.rafdb import ALIGNED_POINTS, NOSE_TIP, RAFDB_VIEW, aligned_face, is_test
 from fercl_cli.sources.rafdb import RafDb
-from tests.conftest import SAMPLE_OPTIONS
+from tests.factories.corpus import SAMPLE_OPTIONS
 
 
 def _lines(sample_dir):

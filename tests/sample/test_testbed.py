@@ -10,20 +10,14 @@ from typer.testing import CliRunner
 
 from fercl_cli.cli import app
 from fercl_cli.sample import photos
-from fercl_cli.sample.corpus import SampleOptions, generate_sample
+from fercl_cli.sample.corpus import generate_sample
 from fercl_cli.sample.gate import border_descriptor, run_gate
 from fercl_cli.sample.testbed import TestbedOptions, generate_testbed
+from tests.factories.corpus import TINY_SAMPLE_OPTIONS
 
-# Tiny on purpose: 3 people x 2 clips of 20 s at 48 px, 4 held-out people with one photo per class.
-SMALL = TestbedOptions(
-    identities=3,
-    eval_identities=4,
-    clips_per_identity=2,
-    seconds=20.0,
-    images_per_class=1,
-    size=48,
-    lfw_images=3,
-)
+# Tiny on purpose: 3 people x 2 clips of 20 s (the defaults) at 48 px, 4 held-out people with one photo per
+# class and 3 LFW photos each.
+SMALL = TestbedOptions(identities=3, eval_identities=4, images_per_class=1, size=48, lfw_images=3)
 BAD = TestbedOptions(
     identities=3, eval_identities=2, clips_per_identity=2, seconds=8.0, images_per_class=1, size=32
 )
@@ -185,16 +179,7 @@ DEFAULT_STATES_SHA256 = "0b68cf626b350b6966afb827ba49719080d3e9d292ff1e33ebd21e9
 
 
 def test_default_profile_is_unchanged(tmp_path, no_insightface, backend):
-    options = SampleOptions(
-        identities=2,
-        clips_per_identity=1,
-        seconds=1.0,
-        seed=7,
-        eval_identities=2,
-        images_per_class=1,
-        lfw_images=2,
-    )
-    generate_sample(tmp_path / "d", options, backend=backend)
+    generate_sample(tmp_path / "d", TINY_SAMPLE_OPTIONS, backend=backend)
     truth = pd.read_csv(tmp_path / "d" / "voxceleb" / "ground_truth.csv")
     columns = [
         "frame",

@@ -8,7 +8,7 @@ import pytest
 from fercl_cli.faces.landmarks import inter_ocular
 from fercl_cli.sample.expressions import EXPRESSIONS
 from fercl_cli.sample.voxceleb import FPS, INTERVAL_STEP, INTERVAL_VIEW, VIDEO_VIEW, frames_per_clip
-from tests.conftest import SAMPLE_OPTIONS
+from tests.factories.corpus import SAMPLE_OPTIONS
 
 
 def _landmarks(text: str) -> np.ndarray:

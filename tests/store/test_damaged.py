@@ -5,6 +5,7 @@ import hashlib
 import math
 import os
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import h5py
@@ -97,12 +98,14 @@ def good_store(sample_dir, tmp_path_factory) -> Path:
 DAMAGES = [*EDITS, "repacked without the user block"]
 
 
-def _damaged(good: Path, folder: Path, damage: str) -> Path:
-    path = folder / "faces.h5"
-    if damage in EDITS:
+def _damaged(
+    good: Path, path: Path, damage: str, edits: Mapping[str, Callable[[h5py.File], object]] = EDITS
+) -> Path:
+    """``path``: a copy of ``good`` with ``edits[damage]`` applied behind fercl's back, or else repacked."""
+    if damage in edits:
         shutil.copy(good, path)
         with h5py.File(path, "r+", locking=False) as h5:
-            EDITS[damage](h5)
+            edits[damage](h5)
         _restamp(path)
     else:
         _repacked(good, path)
@@ -143,7 +146,7 @@ STAGES = ["inspect", "validate", "swap", "describe", "pretrain", "merge", "prepr
 def test_a_damaged_store_is_refused_in_one_line_and_never_written(
     good_store, sample_dir, tmp_path, damage, stage
 ):
-    store = _damaged(good_store, tmp_path, damage)
+    store = _damaged(good_store, tmp_path / "faces.h5", damage)
     before = hashlib.sha256(store.read_bytes()).hexdigest()
     result = runner.invoke(app, _stage_args(stage, store, tmp_path, sample_dir), env={"COLUMNS": "200"})
     if stage == "validate":  # lists the problems and exits 1 (an escaping exception would exit 1 too)
@@ -178,14 +181,7 @@ BANK_EDITS = {
 @pytest.mark.parametrize("stage", ["inspect", "swap", "pretrain"])
 def test_a_damaged_swap_bank_is_refused_in_one_line_and_never_written(good_bank, tmp_path, damage, stage):
     store, good = good_bank
-    bank = tmp_path / "swaps.h5"
-    if damage in BANK_EDITS:
-        shutil.copy(good, bank)
-        with h5py.File(bank, "r+", locking=False) as h5:
-            BANK_EDITS[damage](h5)
-        _restamp(bank)
-    else:
-        _repacked(good, bank)
+    bank = _damaged(good, tmp_path / "swaps.h5", damage, BANK_EDITS)
     before = hashlib.sha256(bank.read_bytes()).hexdigest()
     args = {
         "inspect": ["inspect", str(bank)],

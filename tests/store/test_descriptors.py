@@ -5,7 +5,7 @@ from fercl_cli.errors import FerclError
 from fercl_cli.store.descriptors import write_descriptors
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.validate import validate
-from tests.store.synthetic import clip_specs, write_clips
+from tests.factories.clips import clip_specs, write_clips
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from fercl_cli.store import journal
 from fercl_cli.store.journal import JournaledFile, journal_path, read_record, recover
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.validate import validate
-from tests.store.synthetic import assert_store_holds, clip_specs, write_clips
+from tests.factories.clips import clip_specs, write_clips
+from tests.store.checks import assert_store_holds
 
 
 @pytest.fixture

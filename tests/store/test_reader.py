@@ -7,7 +7,8 @@ import pytest
 from fercl_cli.errors import FerclError
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.writer import FaceStoreWriter
-from tests.store.synthetic import SETTINGS, assert_store_holds, clip_specs, make_frames, write_clips
+from tests.factories.clips import SETTINGS, clip_specs, make_frames, write_clips
+from tests.store.checks import assert_store_holds
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from fercl_cli.errors import FerclError
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.sheet import contact_sheet, sample_rows, save_contact_sheet
 from fercl_cli.store.writer import FaceStoreWriter
-from tests.store.synthetic import SETTINGS, clip_specs, write_clips
+from tests.factories.clips import SETTINGS, clip_specs, write_clips
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 from fercl_cli.store.descriptors import write_descriptors
 from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.summary import summarize
-from tests.store.synthetic import clip_specs, make_frames, write_clips
+from tests.factories.clips import clip_specs, make_frames, write_clips
 
 
 def test_summary_counts_everything(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from fercl_cli.errors import FerclError
 from fercl_cli.store.descriptors import write_descriptors
 from fercl_cli.store.validate import validate
-from tests.store.synthetic import clip_specs, write_clips
+from tests.factories.clips import clip_specs, write_clips
 
 SPECS = clip_specs(9)  # clip 1 has 2 frames (rows 1-2), clip 6 none; row 4 has no landmarks
 

@@ -15,14 +15,8 @@ from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.schema import ClipFrames
 from fercl_cli.store.validate import validate
 from fercl_cli.store.writer import FaceStoreWriter
-from tests.store.synthetic import (
-    SETTINGS,
-    assert_store_holds,
-    clip_specs,
-    dataset_arrays,
-    make_frames,
-    write_clips,
-)
+from tests.factories.clips import SETTINGS, clip_specs, make_frames, write_clips
+from tests.store.checks import assert_store_holds, dataset_arrays
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,7 +163,7 @@ def _committed_sequence(path: Path) -> int:
 
 def _writer_process(path: Path, count: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.store.synthetic", str(path), "raw", str(count)],
+        [sys.executable, "-m", "tests.factories.clips", str(path), "raw", str(count)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

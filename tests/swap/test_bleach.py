@@ -9,8 +9,7 @@ from fercl_cli.faces.landmarks import inter_ocular
 from fercl_cli.swap.bleach import PATCHY, bleached_fraction, brow_band
 from fercl_cli.swap.colour import HIGHLIGHT, MAX_GAIN, correct_colours, local_mean, skin_weights
 from fercl_cli.swap.face_swap import swap_face, swap_transform, warp_source
-
-from .photos import aligned
+from tests.factories.portraits import aligned
 
 
 def _light_fringe(image, landmarks):

@@ -5,7 +5,7 @@ from fercl_cli.faces import geometry
 from fercl_cli.faces.landmarks import JAW, SWAP_ALIGN_POINTS
 from fercl_cli.swap.colour import blur_sigma, correct_colours
 from fercl_cli.swap.face_swap import swap_face, swap_transform
-from tests.swap.photos import aligned, stretch
+from tests.factories.portraits import aligned, stretch
 
 INNER = np.arange(17, 68)  # brows, nose, eyes, mouth
 

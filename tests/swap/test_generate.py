@@ -3,17 +3,19 @@ import pytest
 
 from fercl_cli.errors import FerclError
 from fercl_cli.store.reader import FaceStore
+from fercl_cli.store.swap_bank import NO_LANDMARKS, SWAPPED, SwapBank
 from fercl_cli.swap import generate
-from fercl_cli.swap.bank import NO_LANDMARKS, SWAPPED, SwapBank
 from fercl_cli.swap.face_swap import swap_face
 from fercl_cli.swap.generate import build_bank
-from tests.swap.stores import write_empty_store, write_store, write_store_without_landmarks
+from tests.factories.stores import write_empty_store, write_portrait_store, write_store_without_landmarks
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     # 4 identities × 3 frames; identity 1's last frame has no landmarks
-    return write_store(tmp_path_factory.mktemp("store") / "faces.h5", frames=3, no_landmarks=((1, 2),))
+    return write_portrait_store(
+        tmp_path_factory.mktemp("store") / "faces.h5", frames=3, no_landmarks=((1, 2),)
+    )
 
 
 def _bank_arrays(path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fercl_cli.errors import FerclError
-from fercl_cli.swap.bank import NO_DONOR, NO_LANDMARKS, SWAPPED
+from fercl_cli.store.swap_bank import NO_DONOR, NO_LANDMARKS, SWAPPED
 from fercl_cli.swap.plan import choose_sources, parse_frames, plan_swaps
 
 

@@ -2,14 +2,14 @@ import numpy as np
 import pytest
 
 from fercl_cli.store.reader import FaceStore
-from fercl_cli.swap.bank import SwapBank
+from fercl_cli.store.swap_bank import SwapBank
 from fercl_cli.swap.generate import build_bank
 from fercl_cli.swap.sheet import save_swap_sheet, swap_sheet
-from tests.swap.stores import write_store
+from tests.factories.stores import write_portrait_store
 
 
 def test_sheet_is_a_labelled_grid_of_source_donor_swap_triplets(tmp_path):
-    store_path = write_store(tmp_path / "faces.h5", frames=1)
+    store_path = write_portrait_store(tmp_path / "faces.h5", frames=1)
     build_bank(store_path, tmp_path / "swaps.h5")
     bank, store = SwapBank(tmp_path / "swaps.h5"), FaceStore(store_path)
     assert len(bank) >= 3

@@ -9,22 +9,14 @@ from fercl_cli.train import checkpoint
 from fercl_cli.train.config import resolve
 from fercl_cli.train.loop import pretrain
 
+# A run that takes seconds on a CPU: 24 px ResNet-18, 2 clips a batch (3 batches an epoch of the tiny store).
+TINY_RUN = dict(
+    arch="resnet18", size=24, batch_clips=2, epochs=2, workers=0, device="cpu", warmup_epochs=0.5, seed=3
+)
+
 
 def _config(store, out, **overrides):
-    values = dict(
-        store=str(store),
-        out=str(out),
-        arch="resnet18",
-        size=24,
-        batch_clips=2,
-        epochs=2,
-        workers=0,
-        device="cpu",
-        warmup_epochs=0.5,
-        seed=3,
-    )
-    values.update(overrides)
-    return resolve({}, values)
+    return resolve({}, {"store": str(store), "out": str(out), **TINY_RUN, **overrides})
 
 
 def test_a_short_run_writes_config_metrics_and_a_loadable_checkpoint(tiny_store, tmp_path):
@@ -59,22 +51,72 @@ def test_hardneg_off_and_timeaug_off_run(tiny_store, tmp_path):
     assert summary.steps == 3 and np.isfinite(summary.last_loss)
 
 
-def test_maskfn_uses_the_stored_descriptors(tiny_store, tmp_path):
+def test_maskfn_gets_each_views_stored_descriptor_and_logs_its_terms(tiny_store, tmp_path, monkeypatch):
+    """Every step hands MaskFN the stored descriptor of each view's frame (float32 [V, 8], ``valid`` false
+    exactly for the all-zero rows) and logs l1, l2, matched and the loss of a slow per-anchor reference."""
     import shutil
 
     from fercl_cli.store.descriptors import write_descriptors
     from fercl_cli.store.reader import FaceStore
+    from fercl_cli.train import data, loop
+    from fercl_cli.train.losses import MaskFNLoss
+    from tests.train.losses.reference import maskfn_loop
 
     store = tmp_path / "faces.h5"
     shutil.copy(tiny_store, store)
     n = FaceStore(store).n_frames
-    values = np.random.default_rng(0).normal(size=(n, 8)).astype(np.float32)
-    values[::7] = 0  # frames without a usable descriptor
+    # Values the store's float16 holds exactly, so that what the batches carry can be compared exactly.
+    values = np.random.default_rng(0).normal(size=(n, 8)).astype(np.float16).astype(np.float32)
+    values[::3] = 0  # frames without a usable descriptor
     write_descriptors(store, "geometry", values, {"source": "test"})
-    summary = pretrain(_config(store, tmp_path / "m", mask_fn="top1-other-clip", epochs=1))
-    assert np.isfinite(summary.last_loss)
-    record = json.loads((tmp_path / "m" / "metrics.jsonl").read_text().splitlines()[0])
-    assert {"l1", "l2", "matched"} <= set(record)
+
+    rows_seen: list[np.ndarray] = []
+    real_getitem = data.PretrainBatches.__getitem__
+
+    def getitem(self, key):
+        item = real_getitem(self, key)
+        rows_seen.append(item["rows"].numpy().copy())
+        return item
+
+    calls: list[dict[str, torch.Tensor]] = []
+
+    class RecordingMaskFN(MaskFNLoss):
+        def forward(self, z, pair, clip, descriptors, valid):
+            seen = dict(z=z, pair=pair, clip=clip, descriptors=descriptors, valid=valid)
+            calls.append({name: t.detach().clone() for name, t in seen.items()})
+            return super().forward(z, pair, clip, descriptors, valid)
+
+    monkeypatch.setattr(data.PretrainBatches, "__getitem__", getitem)
+    monkeypatch.setattr(loop, "MaskFNLoss", RecordingMaskFN)
+    config = _config(store, tmp_path / "m", mask_fn="top1-other-clip", epochs=1)
+    summary = pretrain(config)
+    records = [json.loads(x) for x in (tmp_path / "m" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows_seen) == len(calls) == len(records) == summary.steps == 3
+    for rows, call, record in zip(rows_seen, calls, records, strict=True):
+        views = len(rows)  # 4 views a clip with HardNeg
+        desc, valid = call["descriptors"], call["valid"]
+        assert desc.shape == (views, 8) and desc.dtype == torch.float32
+        assert valid.shape == (views,) and valid.dtype == torch.bool
+        np.testing.assert_array_equal(desc.numpy(), np.stack([values[r] for r in rows]))
+        assert valid.tolist() == [any(x != 0 for x in values[r]) for r in rows]
+        args = (
+            call["z"].double(),
+            call["pair"].tolist(),
+            call["clip"].tolist(),
+            desc.double(),
+            valid.tolist(),
+        )
+        kwargs = dict(mode="top1-other-clip", tau=config.temperature, threshold=config.mask_threshold)
+        l1, chosen = maskfn_loop(*args, lam=0.0, **kwargs)
+        l1_plus_l2, _ = maskfn_loop(*args, lam=1.0, **kwargs)
+        loss, _ = maskfn_loop(*args, lam=config.mask_lambda, **kwargs)
+        assert record["l1"] == pytest.approx(float(l1), rel=1e-5)
+        assert record["l2"] == pytest.approx(float(l1_plus_l2 - l1), rel=1e-4, abs=1e-5)
+        assert record["matched"] == pytest.approx(sum(map(bool, chosen)) / views)
+        assert record["loss"] == pytest.approx(float(loss), rel=1e-5)
+    valid_seen = torch.cat([call["valid"] for call in calls])
+    assert valid_seen.any() and not valid_seen.all()  # frames with and without a descriptor were batched
+    assert any(record["matched"] > 0 for record in records)  # and false negatives were found
 
 
 def test_bad_requests_are_clear(tiny_store, tmp_path):

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import torch
 import torch.distributed as dist
+from torch.autograd.function import FunctionCtx
 
 
 def world() -> tuple[int, int]:
@@ -42,13 +43,13 @@ class _GatherWithGrad(torch.autograd.Function):
     """Forward: concatenate every rank's rows. Backward: sum the gradient over ranks, keep own rows."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, sizes: list[int], rank: int) -> torch.Tensor:
+    def forward(ctx: FunctionCtx, x: torch.Tensor, sizes: list[int], rank: int) -> torch.Tensor:
         ctx.start = sum(sizes[:rank])
         ctx.n = sizes[rank]
         return _gather_rows(x, sizes)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+    def backward(ctx: FunctionCtx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         grad = grad.contiguous().clone()
         dist.all_reduce(grad, op=dist.ReduceOp.SUM)
         return grad[ctx.start : ctx.start + ctx.n], None, None

@@ -27,10 +27,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fercl_cli.choices import MASK_FN_MODES, MaskFNMode
 from fercl_cli.train.losses.gather import gather_views, sum_over_ranks, world
 from fercl_cli.train.losses.masks import check_views, contrast
 
-MASKFN_MODES = ("top1", "top1-other-clip", "threshold", "threshold-other-clip")
+MASKFN_MODES: tuple[MaskFNMode, ...] = tuple(mode for mode in MASK_FN_MODES if mode != "off")
+"""The modes this loss computes: every ``--mask-fn`` value but ``off`` (plain InfoNCE)."""
 
 
 class MaskFNTerms(NamedTuple):

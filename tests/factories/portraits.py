@@ -1,5 +1,5 @@
-"""Aligned crops of the real portraits that ship with scikit-image and matplotlib, for swap,
-descriptor and command tests (computed once per process)."""
+"""The real portraits that ship with scikit-image and matplotlib (public domain), and their aligned crops
+for swap, descriptor and command tests (computed once per process)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,25 @@ import numpy as np
 from fercl_cli.faces.align import align_face
 
 
-def portraits() -> list[np.ndarray]:
-    """The astronaut (scikit-image) and Grace Hopper (matplotlib) photos, uint8 RGB."""
+def grace_hopper() -> np.ndarray:
+    """Grace Hopper's portrait (matplotlib), uint8 RGB [600, 512, 3]."""
     import matplotlib.cbook
     from PIL import Image
-    from skimage import data
 
     with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")) as img:
-        hopper = np.asarray(img.convert("RGB"))
-    return [data.astronaut(), hopper]
+        return np.asarray(img.convert("RGB"))
+
+
+def astronaut() -> np.ndarray:
+    """The astronaut's portrait (scikit-image), uint8 RGB [512, 512, 3]."""
+    from skimage import data
+
+    return data.astronaut()
+
+
+def portraits() -> list[np.ndarray]:
+    """[:func:`astronaut`, :func:`grace_hopper`]."""
+    return [astronaut(), grace_hopper()]
 
 
 @functools.cache

@@ -5,8 +5,8 @@ import pytest
 
 from fercl_cli.errors import FerclError
 from fercl_cli.store.reader import FaceStore
-from fercl_cli.swap.bank import NO_LANDMARKS, NOT_CHOSEN, SWAPPED, SwapBank, SwapBankWriter
-from tests.swap.stores import write_empty_store
+from fercl_cli.store.swap_bank import NO_LANDMARKS, NOT_CHOSEN, SWAPPED, SwapBank, SwapBankWriter
+from tests.factories.stores import write_empty_store
 
 S = 16
 

@@ -1,5 +1,8 @@
 """The swap bank (``swaps.h5``): FaceSwap images made once from a face store, read at training time.
 
+It lives beside the face store because it is written the same way (journaled HDF5, one writer, the
+lifecycle of :class:`~fercl_cli.store.writer_base.JournaledWriter`), so training reads only ``store/``.
+
 Layout (``docs/swap-describe.md`` has the full table): swaps are rows of ``swaps/*`` (source row,
 donor row, donor identity, image, landmarks), written in ascending source-row order, so the swaps of
 one store row are contiguous; ``index/start`` and ``index/count`` (one entry per store row) give them
@@ -15,15 +18,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
 
 from fercl_cli import __version__
 from fercl_cli.errors import FerclError
-from fercl_cli.store.files import create_for_writing, publish
-from fercl_cli.swap.bankfile import BANK_KIND, BANK_SCHEMA, open_bank_for_reading, open_bank_for_writing
+from fercl_cli.store.files import Writable
+from fercl_cli.store.swap_bank_file import (
+    BANK_KIND,
+    BANK_SCHEMA,
+    open_bank_for_reading,
+    open_bank_for_writing,
+)
+from fercl_cli.store.writer_base import JournaledWriter
+
+if TYPE_CHECKING:
+    from fercl_cli.store.reader import FaceStore
 
 # ``index/status`` codes (their labels are stored as JSON in the dataset's ``labels`` attribute).
 STATUS_LABELS = ("not chosen", "swapped", "no landmarks", "no donor of another identity")
@@ -60,7 +72,7 @@ def _settings(
     }
 
 
-class SwapBankWriter:
+class SwapBankWriter(JournaledWriter):
     """Create or resume the bank at ``path`` for a given store and configuration.
 
     Sources are added in batches in plan order (ascending store row); :meth:`commit` makes everything
@@ -106,10 +118,8 @@ class SwapBankWriter:
         self._swaps = self.committed_swaps
         self._last_row = int(attrs["last_source_row"])
 
-    def _create(self, store_path: str):  # noqa: ANN202 - store.files.Writable
-        file = create_for_writing(self.path)
-        try:
-            h5 = file.h5
+    def _create(self, store_path: str) -> Writable:
+        def fill(h5: h5py.File) -> None:
             h5.attrs.update({"kind": BANK_KIND, "fercl_schema": BANK_SCHEMA, "fercl_version": __version__})
             h5.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             h5.attrs["store"] = str(store_path)
@@ -136,12 +146,8 @@ class SwapBankWriter:
                 "status", (n,), np.uint8, chunks=(chunk,) if n else None, fillvalue=0
             )
             status.attrs["labels"] = json.dumps(STATUS_LABELS)
-            file.commit()
-            publish(file, self.path)
-        except BaseException:
-            file.close(keep=False)
-            raise
-        return file
+
+        return self._create_published(fill)
 
     def _check_settings(self) -> None:
         attrs = self._file.h5.attrs
@@ -175,6 +181,7 @@ class SwapBankWriter:
             donors: int [m] donor rows, m = counts.sum(); donor_identity: int [m].
             images: uint8 [m, S, S, 3] RGB; landmarks: float32 [m, 68, 2] crop pixels.
         """
+        self._check_usable()
         rows = np.asarray(rows, np.int64)
         counts = np.asarray(counts, np.int64)
         m = int(counts.sum())
@@ -211,36 +218,15 @@ class SwapBankWriter:
         self._swaps += m
         self._sources += len(rows)
 
-    def commit(self) -> None:
-        """Make every source added so far durable (atomically)."""
+    def _write_staged(self) -> bool:
         attrs = self._file.h5.attrs
         attrs["committed_sources"] = self._sources
         attrs["committed_swaps"] = self._swaps
         attrs["last_source_row"] = self._last_row
-        self._file.commit()
+        return True
+
+    def _committed(self) -> None:
         self.committed_sources, self.committed_swaps = self._sources, self._swaps
-
-    def close(self) -> None:
-        """Commit and close."""
-        if self._file is not None:
-            self.commit()
-            self._file.close(keep=True)
-            self._file = None
-
-    def discard(self) -> None:
-        """Close without committing what was added since the last commit."""
-        if self._file is not None:
-            self._file.close(keep=False)
-            self._file = None
-
-    def __enter__(self) -> SwapBankWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if exc_type is None:
-            self.close()
-        else:
-            self.discard()
 
 
 class SwapBank:
@@ -255,7 +241,7 @@ class SwapBank:
         path; n_swaps; n_store_frames (N); crop_size; config (dict); store (path recorded at creation).
     """
 
-    def __init__(self, path: str | Path, store=None) -> None:  # noqa: ANN001 - FaceStore
+    def __init__(self, path: str | Path, store: FaceStore | None = None) -> None:
         self.path = Path(path)
         self._h5: h5py.File | None = None
         self._pid = -1
@@ -295,7 +281,7 @@ class SwapBank:
     def __len__(self) -> int:
         return self.n_swaps
 
-    def check_store(self, store) -> None:  # noqa: ANN001 - FaceStore
+    def check_store(self, store: FaceStore) -> None:
         """Raise :class:`FerclError` unless the bank was made from ``store`` (same committed frame count
         and ``created`` stamp)."""
         found = (int(store.n_frames), str(store.attrs.get("created", "")))

@@ -1,6 +1,6 @@
-"""Deterministic synthetic clips for the store tests, and a writer process the crash tests kill.
+"""Deterministic seeded clips for the store tests, and a writer process the crash tests kill.
 
-``python -m tests.store.synthetic PATH ENCODING COUNT`` writes (or resumes) the first COUNT clips of
+``python -m tests.factories.clips PATH ENCODING COUNT`` writes (or resumes) the first COUNT clips of
 :func:`clip_specs` into PATH, committing after most clips, exactly like :func:`write_clips`.
 """
 
@@ -10,11 +10,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from fercl_cli.faces.template import DEFAULT_TEMPLATE
-from fercl_cli.store.reader import FaceStore
 from fercl_cli.store.schema import DETECTOR_LABELS, ClipFrames, Failure
 from fercl_cli.store.writer import FaceStoreWriter
 
@@ -58,8 +56,9 @@ def clip_specs(count: int, start_seed: int = 0) -> list[ClipSpec]:
 
 
 def make_frames(spec: ClipSpec, size: int = SIZE) -> ClipFrames | None:
-    """Random crops and plausible landmarks: the template plus noise, mapped from a source frame by a
-    random similarity; one frame in five has no landmarks."""
+    """The clip's ``n = spec.frames`` frames (None for none): random uint8 [n, S, S, 3] crops, landmarks
+    float32 [n, 68, 2] crop px (the template plus noise) mapped from source px by a random similarity,
+    t in s (a 25 fps video sampled every 6th frame); frame 1 of clips longer than 2 has no landmarks."""
     n = spec.frames
     if n == 0:
         return None
@@ -97,44 +96,6 @@ def write_clips(path: Path, specs: list[ClipSpec], encoding: str = "raw", **sett
                 writer.add_clip(*spec.key, make_frames(spec, writer.crop_size), spec.failures)
                 if i % 3 != 1:
                     writer.commit()
-
-
-def assert_store_holds(store: FaceStore, specs: list[ClipSpec]) -> None:
-    """The store's committed clips are exactly ``specs``, in order, with exactly their content."""
-    assert store.n_clips == len(specs)
-    assert [store.clip_key(c) for c in range(store.n_clips)] == [spec.key for spec in specs]
-    assert store.n_frames == sum(spec.frames for spec in specs)
-    failures = [(c, f) for c, spec in enumerate(specs) for f in spec.failures]
-    assert store.failures() == failures
-    for c, spec in enumerate(specs):
-        rows = store.clip_rows(c)
-        expected = make_frames(spec, store.crop_size)
-        if expected is None:
-            assert len(rows) == 0
-            continue
-        index = slice(rows.start, rows.stop)
-        has = np.array([label != "none" for label in expected.detector])
-        assert np.array_equal(store.has_landmarks(index), has)
-        assert np.array_equal(store.landmarks(index)[has], expected.landmarks[has])
-        assert not store.landmarks(index)[~has].any()
-        for name in ("bbox", "matrix", "score", "t", "frame_number"):
-            assert np.array_equal(store.column(name, index), getattr(expected, name)), name
-        assert np.all(store.column("clip", index) == c)
-        if store.encoding == "raw":
-            assert np.array_equal(store.images(index), expected.image)
-
-
-def dataset_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every dataset of an HDF5 file as an array (strings decoded), keyed by its path."""
-    arrays: dict[str, np.ndarray] = {}
-
-    def visit(name: str, item: object) -> None:
-        if isinstance(item, h5py.Dataset):
-            arrays[name] = item.asstr()[()] if h5py.check_string_dtype(item.dtype) else item[()]
-
-    with h5py.File(path, "r", locking=False) as h5:
-        h5.visititems(visit)
-    return arrays
 
 
 if __name__ == "__main__":
