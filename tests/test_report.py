@@ -62,9 +62,11 @@ def test_interruptible_stops_the_display_and_exits_130_naming_what_was_kept(caps
     with pytest.raises(SystemExit) as exit_info, report.interruptible(display, "the work is kept in X"):
         raise KeyboardInterrupt
     assert exit_info.value.code == report.INTERRUPTED_STATUS == 130 and display.stopped >= 1
+    assert "interrupted: the work is kept in X" in capsys.readouterr().err
     quiet = Display()
     with pytest.raises(SystemExit), report.interruptible(quiet, "not shown", show=False):
         raise KeyboardInterrupt
+    assert "not shown" not in capsys.readouterr().err
     with report.interruptible(quiet, "unused"):
         pass
     assert quiet.stopped >= 2

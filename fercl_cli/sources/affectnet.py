@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fercl_cli.errors import FerclError
-from fercl_cli.sources.labelled import TEST, TRAIN, LabelledImage
+from fercl_cli.sources.labelled import TEST, TRAIN, ImageReads, LabelledImage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,7 +138,7 @@ def aligned_crop(image: np.ndarray, landmarks: np.ndarray | None, size: int) -> 
         return None
 
 
-class ReleasePart:
+class ReleasePart(ImageReads):
     """What a part of either release shares (:class:`AffectNetCsv`, an ``AffectNetNpySet``): its checked
     options, image reading with its counters, and the counts and notes both report."""
 
@@ -148,8 +148,6 @@ class ReleasePart:
     align: bool
     dropped_non_emotion: int
     dropped_contempt: int
-    missing_images: int
-    unreadable_images: int
 
     def _set_options(self, classes: int, size: int, align: bool) -> None:
         """Check and keep ``classes`` (8, or 7 to drop Contempt), ``size`` (crop side, px) and ``align``."""
@@ -158,19 +156,6 @@ class ReleasePart:
         if size < 16:
             raise ValueError(f"size must be at least 16 px, got {size}")
         self.classes, self.size, self.align = classes, size, align
-
-    def _read_image(self, path: Path) -> np.ndarray | None:
-        """uint8 [H, W, 3] RGB of ``path``; None when it is missing or cannot be decoded (counted)."""
-        import cv2
-
-        if not path.is_file():
-            self.missing_images += 1
-            return None
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            self.unreadable_images += 1
-            return None
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def _counts(self, rows: int, missing_valence: int, missing_arousal: int) -> dict[str, int]:
         """The counters both releases report, in their order (each part adds its own after them)."""
@@ -195,13 +180,7 @@ class ReleasePart:
             )
         if self.dropped_contempt:
             notes.append(f"{name}: 7-class variant: dropped {self.dropped_contempt} Contempt {unit}(s)")
-        if self.missing_images:
-            notes.append(
-                f"{name}: {self.missing_images} {listed} image(s) not found under {self.images}; the rest were read"
-            )
-        if self.unreadable_images:
-            notes.append(f"{name}: {self.unreadable_images} image(s) could not be decoded and were skipped")
-        return notes
+        return notes + self._image_notes(name, listed, self.images)
 
 
 class AffectNetCsv(ReleasePart):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -63,3 +64,35 @@ class LabelledSource(Protocol):
     def notes(self) -> list[str]:
         """One line per fact the user should see (drops, conversions, fallbacks); empty when none."""
         ...
+
+
+class ImageReads:
+    """Reading a dataset's listed images with the two counters every reader reports: ``missing_images``
+    (listed, not on disk) and ``unreadable_images`` (on disk, not decodable)."""
+
+    missing_images: int
+    unreadable_images: int
+
+    def _read_image(self, path: Path) -> np.ndarray | None:
+        """uint8 [H, W, 3] RGB of ``path``; None when it is missing or cannot be decoded (counted)."""
+        import cv2
+
+        if not path.is_file():
+            self.missing_images += 1
+            return None
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            self.unreadable_images += 1
+            return None
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def _image_notes(self, name: str, listed: str, folder: Path) -> list[str]:
+        """The notes of those counters: ``listed`` images missing under ``folder``, undecodable images."""
+        notes = []
+        if self.missing_images:
+            notes.append(
+                f"{name}: {self.missing_images} {listed} image(s) not found under {folder}; the rest were read"
+            )
+        if self.unreadable_images:
+            notes.append(f"{name}: {self.unreadable_images} image(s) could not be decoded and were skipped")
+        return notes

@@ -26,7 +26,7 @@ import numpy as np
 
 from fercl_cli.errors import FerclError
 from fercl_cli.faces.types import FaceBackend
-from fercl_cli.sources.labelled import TEST, TRAIN, LabelledImage
+from fercl_cli.sources.labelled import TEST, TRAIN, ImageReads, LabelledImage
 
 RAFDB_CLASSES: tuple[str, ...] = ("Surprise", "Fear", "Disgust", "Happiness", "Sadness", "Anger", "Neutral")
 LABEL_FILE = Path("EmoLabel") / "list_patition_label.txt"
@@ -104,7 +104,7 @@ def read_label_file(path: Path) -> tuple[list[str], np.ndarray, list[str]]:
     return names, np.asarray(labels, dtype=np.int64), splits
 
 
-class RafDb:
+class RafDb(ImageReads):
     """RAF-DB basic: the label file is read up front, images one at a time during iteration."""
 
     name = "rafdb"
@@ -147,19 +147,13 @@ class RafDb:
         return len(self.names)
 
     def __iter__(self) -> Iterator[LabelledImage]:
-        import cv2
-
         self._reset()
         for name, label, split in zip(self.names, self.labels, self.splits, strict=True):
             path = self.image_path(name)
-            if not path.is_file():
-                self.missing_images += 1
+            image = self._read_image(path)
+            if image is None:
                 continue
-            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if bgr is None:
-                self.unreadable_images += 1
-                continue
-            crop = self._crop(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            crop = self._crop(image)
             if crop is None:
                 self.no_face += 1
                 continue
@@ -211,13 +205,7 @@ class RafDb:
                 f"RAF-DB: faces detected in the photos of {folder}/ (dlib HOG; the best-scoring face when "
                 f"there are several) and aligned like the pretraining crops at {self.size}×{self.size}"
             ]
-        if self.missing_images:
-            notes.append(
-                f"RAF-DB: {self.missing_images} listed image(s) not found under {self.image_folder}; the rest "
-                "were read"
-            )
-        if self.unreadable_images:
-            notes.append(f"RAF-DB: {self.unreadable_images} image(s) could not be decoded and were skipped")
+        notes += self._image_notes("RAF-DB", "listed", self.image_folder)
         if self.no_face:
             notes.append(f"RAF-DB: no face was found in {self.no_face} photo(s); they were skipped")
         if self.several_faces:

@@ -146,10 +146,9 @@ def _open_swaps(config: PretrainConfig, store: FaceStore) -> SwapSource | None:
 
 @dataclass
 class Data:
-    """What a run reads: the store, the optional swap bank, the clip sampler and the batches."""
+    """What a run reads: the store, the clip sampler and the batches (which hold the optional swap bank)."""
 
     store: FaceStore
-    swaps: SwapSource | None
     sampler: ClipSampler
     batches: PretrainBatches
     steps_per_epoch: int
@@ -196,7 +195,7 @@ def open_data(config: PretrainConfig, dist: DistInfo, saved: dict[str, Any] | No
             f"(clips skipped by rule: {dict(sampler.epoch(0).skipped)}); HardNeg needs clips longer than 3 s: "
             "try --no-hard-neg"
         )
-    return Data(store, swaps, sampler, batches, steps_per_epoch)
+    return Data(store, sampler, batches, steps_per_epoch)
 
 
 def build_loss(config: PretrainConfig, gather_distributed: bool) -> StepLoss:
