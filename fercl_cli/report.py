@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -19,10 +20,15 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+def table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], compact: bool = False
+) -> Table:
     """A rich table with the given header and rows; the title, headers and plain cells are escaped (a
-    ``[linear]`` is text, not markup), :class:`Text` cells kept."""
+    ``[linear]`` is text, not markup), :class:`Text` cells kept. ``compact``: a rule under the header
+    only and no padding between columns, for a wide table in an 80-column terminal."""
     out = Table(title=escape(title), title_justify="left")
+    if compact:
+        out.box, out.collapse_padding = box.SIMPLE_HEAD, True
     for column in columns:
         out.add_column(escape(str(column)), overflow="fold")
     for row in rows:
@@ -82,6 +88,13 @@ def json_safe(value: object) -> object:
 def print_json(payload: object) -> None:
     """Machine-readable output on stdout (no colour, no wrapping; strict JSON: NaN and ±inf are null)."""
     print(json.dumps(json_safe(payload), indent=2, default=str, allow_nan=False))
+
+
+def print_markdown(text: str) -> None:
+    """Markdown ``text`` rendered on stdout (headings, tables, emphasis drawn by rich)."""
+    from rich.markdown import Markdown
+
+    console.print(Markdown(text))
 
 
 LOG_SECONDS_ENV = "FERCL_LOG_SECONDS"

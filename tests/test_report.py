@@ -1,4 +1,4 @@
-"""report.py: progress as plain log lines when the output is not a terminal."""
+"""report.py: progress as plain log lines when the output is not a terminal; Markdown output."""
 
 import io
 import os
@@ -70,3 +70,28 @@ def test_interruptible_stops_the_display_and_exits_130_naming_what_was_kept(caps
     with report.interruptible(quiet, "unused"):
         pass
     assert quiet.stopped >= 2
+
+
+def test_stage_progress_logs_each_stage_on_stderr_unless_disabled(monkeypatch):
+    monkeypatch.setattr(report.time, "monotonic", lambda: 0.0)
+    out, buffer = _console()
+    monkeypatch.setattr(report, "err_console", out)
+    with report.stage_progress(enabled=True) as progress:
+        for done in range(1, 11):
+            progress("merging frames", done, 10)
+    assert buffer.getvalue().splitlines() == ["merging frames: 10/10 (100 %) [0 s]"]
+    with report.stage_progress(enabled=False) as progress:
+        progress("merging frames", 10, 10)
+    assert buffer.getvalue().splitlines() == ["merging frames: 10/10 (100 %) [0 s]"]
+
+
+def test_print_markdown_renders_on_stdout(monkeypatch):
+    out, buffer = _console()
+    monkeypatch.setattr(report, "console", out)
+    report.print_markdown(
+        "### Speed\n\nMeasured **now**.\n\n| metric | value |\n|---|---|\n| fps | 12.00 |\n"
+    )
+    lines = [line.strip() for line in buffer.getvalue().splitlines() if line.strip()]
+    assert lines[:2] == ["Speed", "Measured now."]
+    assert any(line.split() == ["fps", "12.00"] for line in lines)
+    assert "|" not in buffer.getvalue() and "#" not in buffer.getvalue()

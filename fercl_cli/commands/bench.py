@@ -27,8 +27,6 @@ JSON = typer.Option(False, "--json", help="Print the results as JSON.")
 
 
 def _emit(results: list[BenchResult], write: Path | None, json_output: bool) -> None:
-    from rich.markdown import Markdown
-
     from fercl_cli import report
     from fercl_cli.bench.record import write_section
 
@@ -39,7 +37,7 @@ def _emit(results: list[BenchResult], write: Path | None, json_output: bool) -> 
         report.print_json([r.to_dict() for r in results])
         return
     for result in results:
-        report.console.print(Markdown(result.markdown()))
+        report.print_markdown(result.markdown())
     if write is not None:
         report.console.print(f"written to {write}")
 

@@ -11,14 +11,14 @@ import typer
 
 def _print_results(summary: dict[str, Any]) -> None:
     from fercl_cli import report
-    from fercl_cli.demo.chain import format_value
+    from fercl_cli.evaluate.results import format_cell
 
     rows = [
         (
             row["short"] + (" %" if row["percent"] else ""),
-            format_value(row["demo"], row["percent"]),
-            format_value(row["random"], row["percent"]),
-            "" if row["chance"] is None else format_value(row["chance"], row["percent"]),
+            format_cell(row["demo"], row["percent"]),
+            format_cell(row["random"], row["percent"]),
+            "" if row["chance"] is None else format_cell(row["chance"], row["percent"]),
             "LOWER" if row["better"] == "lower" else "higher",
         )
         for row in summary["results"]
@@ -39,19 +39,20 @@ def _print_results(summary: dict[str, Any]) -> None:
 
 
 def _print_ablation(ablation: dict[str, Any], written: Path | None) -> None:
-    from rich import box
-
     from fercl_cli import report
-    from fercl_cli.demo.ablation import SHORT_NAMES_NOTE, AblationSummary, table
+    from fercl_cli.demo.ablation.summary import AblationSummary
+    from fercl_cli.demo.ablation.table import SHORT_NAMES_NOTE, table
 
     summary = AblationSummary(**ablation["summary"])
     header, rows = table(summary, short=True)
     seeds = summary.settings.get("seeds", "")
     out = report.table(
-        f"fercl demo --ablation: the paper's configurations in miniature (seeds {seeds})", header, rows
+        f"fercl demo --ablation: the paper's configurations in miniature (seeds {seeds})",
+        header,
+        rows,
+        compact=True,
     )
     out.caption = f"mean ± std over pretraining seeds; ↑ higher / ↓ lower is better; {SHORT_NAMES_NOTE}"
-    out.box, out.collapse_padding = box.SIMPLE_HEAD, True
     report.console.print(out)
     for line in summary.statements:
         report.console.print(f"- {line}", markup=False, highlight=False, soft_wrap=True)
@@ -119,8 +120,10 @@ def demo(
     with report.interruptible(progress, kept):
         summary = run_demo(directory, profile, device, progress.on_event)
         if ablation:
-            from fercl_cli.demo.ablation import AblationSummary, run_ablation, write_section
-            from fercl_cli.demo.chain import Layout
+            from fercl_cli.demo.ablation.run import run_ablation
+            from fercl_cli.demo.ablation.summary import AblationSummary
+            from fercl_cli.demo.ablation.table import write_section
+            from fercl_cli.demo.layout import Layout
 
             result = run_ablation(Layout(Path(summary["dir"])), profile, device, progress.on_event)
             summary["ablation"] = result

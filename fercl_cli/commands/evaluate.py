@@ -13,11 +13,11 @@ from fercl_cli.train.archs import ARCH_HELP
 
 def _print_tables(result: dict[str, Any]) -> None:
     from fercl_cli import report
-    from fercl_cli.evaluate.compare import format_cell
+    from fercl_cli.evaluate.results import METRICS, Results, format_cell
 
-    summary, metrics = result["summary"], result["summary"]["metrics"]
+    results = Results(result)
     lines = [
-        f"checkpoint: {result['checkpoint']['description']}  [{result['checkpoint']['hash'][:23]}]",
+        f"checkpoint: {results.checkpoint['description']}  [{results.checkpoint['hash'][:23]}]",
         f"data: {result['data']['path']}  cache {'hit' if result['data']['cache_hit'] else 'written'}: "
         f"{result['data']['cache']}",
     ]
@@ -29,26 +29,26 @@ def _print_tables(result: dict[str, Any]) -> None:
     for line in lines:
         report.console.print(line, markup=False, highlight=False)
 
-    title = f"{result['task_title']} · protocol {result['protocol']}"
     rows: list[tuple[str, str]] = []
-    if result["kind"] == "regression":
-        for name in ("valence", "arousal"):
-            rows.append((f"{name} CCC (higher is better)", format_cell(metrics[f"{name}_ccc"], False)))
-            rows.append((f"{name} RMSE (lower is better)", format_cell(metrics[f"{name}_rmse"], False)))
-            rows.append((f"{name} test rows scored", str(summary["scored_rows"][name])))
+    if results.kind == "regression":
+        for target in ("valence", "arousal"):
+            for metric in (METRICS[f"{target}_ccc"], METRICS[f"{target}_rmse"]):
+                cell = format_cell(results.metrics[metric.key], metric.percent)
+                rows.append((f"{metric.name} ({metric.direction} is better)", cell))
+            rows.append((f"{target} test rows scored", str(results.scored_rows(f"{target}_ccc"))))
     else:
-        better = " (lower = less identity leakage)" if result["kind"] == "identity" else ""
-        rows.append((f"macro-F1 %{better}", format_cell(metrics["macro_f1"], True)))
-        rows.append((f"accuracy %{better}", format_cell(metrics["accuracy"], True)))
-        rows.append(("test rows", str(sum(c["support"] for c in summary["per_class"]))))
+        better = " (lower = less identity leakage)" if results.kind == "identity" else ""
+        for metric in (METRICS["macro_f1"], METRICS["accuracy"]):
+            rows.append((f"{metric.name}{better}", format_cell(results.metrics[metric.key], metric.percent)))
+        rows.append(("test rows", str(results.scored_rows("accuracy"))))
     rows.append(("seeds", ", ".join(str(s) for s in result["seeds"])))
     for run in result["runs"]:
         rows.append((f"seed {run['seed']}: chosen", _chosen(run)))
-    table = report.table(title, ["metric", "value"], rows)
+    table = report.table(results.title, ["metric", "value"], rows)
     table.caption = result["protocol_description"]
     report.console.print(table)
 
-    if result["kind"] != "regression":
+    if results.kind != "regression":
         per_class = [
             (
                 c["name"],
@@ -57,20 +57,22 @@ def _print_tables(result: dict[str, Any]) -> None:
                 format_cell(c["f1"], True),
                 c["support"],
             )
-            for c in summary["per_class"]
+            for c in results.per_class
         ]
         report.console.print(
             report.table(
-                f"{title}: per class", ["class", "precision %", "recall %", "F1 %", "support"], per_class
+                f"{results.title}: per class",
+                ["class", "precision %", "recall %", "F1 %", "support"],
+                per_class,
             )
         )
-        confusion = summary["confusion"]
+        confusion = results.confusion
         names = confusion["names"]
         matrix_rows = [(name, *row) for name, row in zip(names, confusion["matrix"], strict=True)]
         summed = f", summed over {confusion['runs_summed']} seeds" if confusion["runs_summed"] > 1 else ""
         report.console.print(
             report.table(
-                f"{title}: confusion (rows true, columns predicted{summed})",
+                f"{results.title}: confusion (rows true, columns predicted{summed})",
                 ["true \\ predicted", *names],
                 matrix_rows,
             )
@@ -228,8 +230,9 @@ def evaluate(
         write_text_atomic(out, json.dumps(result, indent=2) + "\n")
     if confusion is not None:
         from fercl_cli.evaluate.confusion_png import write_confusion_png
+        from fercl_cli.evaluate.results import Results
 
-        matrix = result["summary"]["confusion"]
+        matrix = Results(result).confusion
         title = f"{result['task_title']} - protocol {result['protocol']}"
         write_confusion_png(confusion, matrix["matrix"], matrix["names"], title)
     if json_output:

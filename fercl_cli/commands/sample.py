@@ -148,12 +148,23 @@ def sample(
 def _print_gate(result: GateResult, json_output: bool, payload: dict | None = None) -> None:
     from fercl_cli import report
     from fercl_cli.errors import FerclError
-    from fercl_cli.sample.gate import gate_table
 
     if json_output:
         report.print_json(payload if payload is not None else result.to_dict())
     else:
-        report.console.print(gate_table(result))
+        rows = [
+            (
+                c.name,
+                f"{c.value:.3f}",
+                f"{c.direction} {c.threshold:.3f}",
+                report.Text("pass", style="green") if c.passed else report.Text("FAIL", style="bold red"),
+                c.detail,
+            )
+            for c in result.checks
+        ]
+        report.console.print(
+            report.table("testbed gate", ["check", "value", "threshold", "result", "detail"], rows)
+        )
     if not result.passed:
         raise FerclError(result.failure_message())
 

@@ -54,21 +54,12 @@ def merge(
 
     Example: fercl store merge faces.h5 faces-1of4.h5 faces-2of4.h5 faces-3of4.h5 faces-4of4.h5
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-
     from fercl_cli import report
     from fercl_cli.space import disk_full_is_an_error
     from fercl_cli.store.merge import merge as join
 
-    columns = (TextColumn("merging frames"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with report.progress_display(
-        *columns, out=report.err_console, transient=True, enabled=not json_output
-    ) as progress:
-        task = progress.add_task("merge", total=None)
-        with disk_full_is_an_error(out):
-            result = join(
-                out, shards, progress=lambda done, total: progress.update(task, completed=done, total=total)
-            )
+    with report.stage_progress(enabled=not json_output) as progress, disk_full_is_an_error(out):
+        result = join(out, shards, progress=lambda done, total: progress("merging frames", done, total))
     summary = {
         "out": str(result.path),
         "shards": [str(shard) for shard in shards],

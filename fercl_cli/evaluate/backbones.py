@@ -251,6 +251,25 @@ def builtin_hash(spec: str, arch: str | None, seed: int = 0) -> str | None:
     return None
 
 
+def expected_hash(spec: str, arch: str | None, seed: int = 0) -> str:
+    """The hash a results file of ``spec`` records, without loading a network: a built-in checkpoint's
+    (:func:`builtin_hash`), else the SHA-256 of the file (a run directory's ``last.pt``, a ``torchvision:``
+    file's path after the prefix).
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    from fercl_cli.train.checkpoint import LAST
+
+    builtin = builtin_hash(spec, arch, seed)
+    if builtin is not None:
+        return builtin
+    for prefix in WEIGHTS_PREFIXES:
+        spec = spec.removeprefix(prefix)
+    path = Path(spec)
+    return file_sha256(path / LAST if path.is_dir() else path)
+
+
 def _random(arch: str | None, seed: int, calibrate: bool) -> Backbone:
     import torch
 

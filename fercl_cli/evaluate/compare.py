@@ -7,14 +7,12 @@ published fine-tuning numbers and sit in the ``paper`` protocol columns, marked 
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fercl_cli.errors import FerclError
-from fercl_cli.evaluate.results import RESULTS_FORMAT
+from fercl_cli.evaluate.results import METRICS, TASK_DISPLAY, Results, format_cell
 
 PAPER_SOURCE = "paper (published)"
 PAPER_NOTE = (
@@ -38,29 +36,6 @@ PAPER_AFFECTNET_ROWS: tuple[tuple[str, float, float, float, float, float, float]
     ("TimeAug+HardNeg+MaskFN", 58.9, 58.9, 0.578, 0.448, 0.493, 0.370),
     ("All four", 59.3, 59.3, 0.595, 0.435, 0.502, 0.372),
 )
-METRIC_LABELS: dict[str, tuple[str, bool]] = {
-    # metric key → (label, shown in percent)
-    "macro_f1": ("F1 %", True),
-    "accuracy": ("Acc %", True),
-    "valence_ccc": ("V-CCC", False),
-    "valence_rmse": ("V-RMSE", False),
-    "arousal_ccc": ("A-CCC", False),
-    "arousal_rmse": ("A-RMSE", False),
-}
-TASK_LABELS = {
-    "affectnet": "AffectNet",
-    "affectnet-7": "AffectNet-7",
-    "affectnet-va": "AffectNet VA",
-    "affectnet-npy": "AffectNet npy",
-    "affectnet-7-npy": "AffectNet-7 npy",
-    "affectnet-va-npy": "AffectNet VA npy",
-    "fer2013": "FER2013",
-    "fer2013-private": "FER2013 private",
-    "ferplus": "FER+",
-    "ferplus-private": "FER+ private",
-    "rafdb": "RAF-DB",
-    "lfw": "LFW id↓",
-}
 
 
 @dataclass(frozen=True)
@@ -74,12 +49,13 @@ class Column:
     @property
     def label(self) -> str:
         """``"AffectNet F1 % [linear]"``."""
-        return f"{TASK_LABELS.get(self.task, self.task)} {METRIC_LABELS[self.metric][0]} [{self.protocol}]"
+        heading = TASK_DISPLAY[self.task].heading if self.task in TASK_DISPLAY else self.task
+        return f"{heading} {METRICS[self.metric].abbrev} [{self.protocol}]"
 
     @property
     def percent(self) -> bool:
         """Whether values are fractions shown as percent."""
-        return METRIC_LABELS[self.metric][1]
+        return METRICS[self.metric].percent
 
 
 @dataclass
@@ -99,37 +75,6 @@ class Comparison:
     columns: list[Column]
     rows: list[Row]
     notes: list[str]
-
-
-def load_results(path: Path) -> dict[str, Any]:
-    """A results file written by ``fercl evaluate --out``; a clear error for anything else."""
-    path = Path(path)
-    try:
-        payload = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FerclError(
-            f"{path}: results file not found; pass files written by fercl evaluate --out"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FerclError(f"{path}: not a readable JSON results file ({exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != RESULTS_FORMAT:
-        raise FerclError(f"{path}: not a fercl evaluate results file (format {RESULTS_FORMAT!r} expected)")
-    return payload
-
-
-def task_key(result: dict[str, Any]) -> str:
-    """The task as a column group (a key of :data:`TASK_LABELS`): AffectNet's 7-class variant and its .npy
-    release, FER2013's private test split and its FER+ labels are tasks of their own, since their test
-    sets or classes differ."""
-    task, options = result["task"], result.get("data", {}).get("options", {})
-    if task == "affectnet" and result.get("request", {}).get("classes") == 7:
-        task = "affectnet-7"
-    if task.startswith("affectnet") and options.get("release") == "npy":
-        task += "-npy"
-    if task == "fer2013":
-        task = "ferplus" if options.get("labels") == "ferplus" else task
-        task += "-private" if options.get("split") == "private" else ""
-    return task
 
 
 def configuration_name(checkpoint: dict[str, Any]) -> str:
@@ -156,15 +101,15 @@ def compare(paths: list[Path], paper: bool = False) -> Comparison:
     columns: list[Column] = []
     notes: list[str] = []
     for path in paths:
-        result = load_results(path)
-        checkpoint = result["checkpoint"]
+        result = Results.load(path)
+        checkpoint = result.checkpoint
         row = rows.setdefault(
             checkpoint["hash"],
-            Row(configuration_name(checkpoint), f"fercl {result.get('fercl_version', '?')}"),
+            Row(configuration_name(checkpoint), f"fercl {result.raw.get('fercl_version', '?')}"),
         )
-        task = task_key(result)
-        for metric, value in result["summary"]["metrics"].items():
-            column = Column(task, result["protocol"], metric)
+        task = result.task_key()
+        for metric, value in result.metrics.items():
+            column = Column(task, result.protocol, metric)
             if column in row.cells:
                 raise FerclError(
                     f"{path}: {column.label} for {row.name} is also in {row.origins[column]}; pass one results "
@@ -174,7 +119,7 @@ def compare(paths: list[Path], paper: bool = False) -> Comparison:
             row.origins[column] = str(path)
             if column not in columns:
                 columns.append(column)
-        if result.get("kind") == "identity":
+        if result.kind == "identity":
             notes.append("LFW id: lower identity accuracy / macro-F1 means less identity leakage (better).")
     if paper:
         for name, f1, acc, v_ccc, v_rmse, a_ccc, a_rmse in PAPER_AFFECTNET_ROWS:
@@ -193,23 +138,9 @@ def compare(paths: list[Path], paper: bool = False) -> Comparison:
                     columns.append(column)
             rows[f"paper:{name}"] = row
         notes.append(PAPER_NOTE)
-    order = {task: i for i, task in enumerate(TASK_LABELS)}
-    columns.sort(
-        key=lambda c: (order.get(c.task, len(order)), c.protocol, list(METRIC_LABELS).index(c.metric))
-    )
+    order = {task: i for i, task in enumerate(TASK_DISPLAY)}
+    columns.sort(key=lambda c: (order.get(c.task, len(order)), c.protocol, list(METRICS).index(c.metric)))
     return Comparison(columns=columns, rows=list(rows.values()), notes=list(dict.fromkeys(notes)))
-
-
-def format_cell(value: dict[str, Any] | None, percent: bool) -> str:
-    """``"58.3 ± 0.4"`` (percent, 1 decimal) or ``"0.594 ± 0.010"`` (3 decimals); ``"—"`` when empty."""
-    if value is None or value.get("mean") is None:
-        return "—"
-    scale, digits = (100.0, 1) if percent else (1.0, 3)
-    text = f"{value['mean'] * scale:.{digits}f}"
-    std = value.get("std")
-    if std is not None and math.isfinite(std) and value.get("n", 1) > 1:
-        text += f" ± {std * scale:.{digits}f}"
-    return text
 
 
 def table_cells(comparison: Comparison) -> tuple[list[str], list[list[str]]]:

@@ -44,10 +44,10 @@ def _affectnet_extra(source: Any) -> dict[str, Any]:
 
 
 def affectnet_spec(data: Path, *, images: Path | None, classes: int, size: int) -> DatasetSpec:
-    """AffectNet under ``data``, either release (see :func:`fercl_cli.sources.affectnet.open_affectnet`),
+    """AffectNet under ``data``, either release (see :func:`fercl_cli.sources.affectnet_release.open_affectnet`),
     with the release in the options. The CSV release's CSVs are parsed and checked now, its images only on
     a cache miss; the .npy release's layout is checked now, its annotations and images read on a miss."""
-    from fercl_cli.sources.affectnet import affectnet_release, open_affectnet
+    from fercl_cli.sources.affectnet_release import affectnet_release, open_affectnet
 
     root = Path(data)
     release = affectnet_release(root) if root.is_dir() else "csv"

@@ -3,8 +3,11 @@ heavy import (so a bad option is refused before torch loads). :mod:`fercl_cli.ev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from fercl_cli.choices import DEVICES, TASK_NAMES, Device, Task, choice_error
 from fercl_cli.errors import FerclError
@@ -56,6 +59,20 @@ class EvaluateRequest:
     ferplus: Path | None = None
     rafdb_images: str = "auto"
     save_head: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The request as a results file records it: JSON values, paths as strings, tuples as lists."""
+        plain = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        return json.loads(json.dumps(plain))
+
+    def matches(self, recorded: Mapping[str, Any]) -> bool:
+        """Whether a results file's recorded request is this one. An option the file predates counts as its
+        default: results written before the option existed were computed with it."""
+        defaults = {f.name: f.default for f in fields(EvaluateRequest) if f.default is not MISSING}
+        current = self.to_json()
+        return set(recorded) <= set(current) and all(
+            recorded.get(k, defaults.get(k)) == v for k, v in current.items()
+        )
 
     def protocol_name(self) -> str:
         """The protocol asked for, or the task's default."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -439,7 +439,7 @@ def evaluate(request: EvaluateRequest, progress: ProgressFn = no_progress) -> di
             "input_size": request.input_size,
             "description": preprocessing_note(data.image_size, request.input_size),
         },
-        "request": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(request).items()},
+        "request": request.to_json(),
         "protocol_details": protocol_details,
         "seeds": list(request.seeds),
         "runs": runs,

@@ -32,7 +32,6 @@ from fercl_cli.errors import FerclError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.table import Table
 
 INTERVAL_FPS = 25.0 / 6.0
 TIMEAUG_MIN_AGREEMENT = 0.85
@@ -257,20 +256,3 @@ def run_gate(root: str | Path) -> GateResult:
             )
         )
     return GateResult(checks=checks)
-
-
-def gate_table(result: GateResult) -> Table:
-    """The gate as a rich table."""
-    from fercl_cli import report
-
-    rows = [
-        (
-            c.name,
-            f"{c.value:.3f}",
-            f"{c.direction} {c.threshold:.3f}",
-            report.Text("pass", style="green") if c.passed else report.Text("FAIL", style="bold red"),
-            c.detail,
-        )
-        for c in result.checks
-    ]
-    return report.table("testbed gate", ["check", "value", "threshold", "result", "detail"], rows)

@@ -13,8 +13,8 @@ cut as the square around the CSV face box (counted). Protocol: training.csv fits
 selects hyper-parameters), validation.csv is the reported test set.
 
 AffectNet's newer release (``train_set/``, ``val_set/`` with per-image ``.npy`` annotations) is read by
-:mod:`fercl_cli.sources.affectnet_npy`; :func:`open_affectnet` tells the two apart and refuses a folder
-that mixes them.
+:mod:`fercl_cli.sources.affectnet_npy`; :func:`fercl_cli.sources.affectnet_release.open_affectnet` tells
+the two apart and refuses a folder that mixes them.
 """
 
 from __future__ import annotations
@@ -408,41 +408,15 @@ def _find(root: Path, name: str, candidates: Sequence[str]) -> Path:
     )
 
 
-def affectnet_release(root: Path) -> str:
-    """Which AffectNet release ``root`` holds: ``npy`` (``train_set/``, ``val_set/``) or ``csv`` (also when
-    it holds neither, so that the CSV release's messages say what is missing).
-
-    Raises:
-        FerclError: ``root`` holds files of both releases.
-    """
-    root = Path(root)
-    csvs = [f"{d}/{f}".lstrip("/") for d in LIST_FOLDERS for f in CSV_FILES if (root / d / f).is_file()]
-    sets = [f"{name}/" for name in NPY_SETS if (root / name).is_dir()]
-    if csvs and sets:
-        raise FerclError(
-            f"{root}: mixes the two AffectNet releases, the CSV one ({', '.join(csvs)}) and the .npy one "
-            f"({', '.join(sets)}); pass a folder that holds only one of them"
-        )
-    return "npy" if sets else "csv"
-
-
-def open_affectnet(
+def open_affectnet_csv(
     root: Path, *, images: Path | None = None, classes: int = 8, size: int = 128, align: bool = True
 ) -> AffectNet:
-    """AffectNet under ``root``, either release (:func:`affectnet_release`). The CSV release:
-    ``training.csv`` and ``validation.csv`` in ``root`` or ``root/Manually_Annotated_file_lists``, images in
-    ``images`` or ``root/Manually_Annotated_Images``; the .npy release: see
-    :func:`fercl_cli.sources.affectnet_npy.open_affectnet_npy` (``images`` must be None).
-
-    See :class:`AffectNetCsv` for the other arguments.
+    """AffectNet's CSV release under ``root``: ``training.csv`` and ``validation.csv`` in ``root`` or
+    ``root/Manually_Annotated_file_lists``, images in ``images`` or ``root/Manually_Annotated_Images``. See
+    :class:`AffectNetCsv` for the other arguments; :func:`fercl_cli.sources.affectnet_release.open_affectnet`
+    opens either release.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise FerclError(f"{root}: AffectNet folder not found")
-    if affectnet_release(root) == "npy":
-        from fercl_cli.sources.affectnet_npy import open_affectnet_npy
-
-        return open_affectnet_npy(root, images=images, classes=classes, size=size, align=align)
     image_root = (
         Path(images) if images is not None else _find(root, "image folder", ("Manually_Annotated_Images",))
     )

@@ -96,16 +96,24 @@ def _seed_of(*parts: int) -> int:
     return int(np.random.default_rng(list(parts)).integers(0, 2**62))
 
 
-def _check_resume(saved: dict[str, Any], config: PretrainConfig) -> None:
-    """Refuse a resume whose options change what is computed; more ``epochs`` than saved are allowed (the
-    run goes on, its cosine schedule stretched to the new end)."""
+def resume_conflicts(saved: dict[str, Any], config: PretrainConfig, extend: bool = True) -> list[str]:
+    """The options of ``config`` that differ from a checkpoint's ``saved`` config and change what is
+    computed (sorted; empty when the run can resume). With ``extend``, more ``epochs`` than saved are
+    allowed: the run goes on, its cosine schedule stretched to the new end (so it is not the run a fresh
+    start would give)."""
     current = config.to_dict()
-    extends = "epochs" in saved and current["epochs"] >= saved["epochs"]
-    differ = sorted(
+    extends = extend and "epochs" in saved and current["epochs"] >= saved["epochs"]
+    return sorted(
         k
         for k, v in saved.items()
         if k not in RESUMABLE_CHANGES and current.get(k) != v and not (k == "epochs" and extends)
     )
+
+
+def _check_resume(saved: dict[str, Any], config: PretrainConfig) -> None:
+    """Refuse a resume whose options change what is computed (see :func:`resume_conflicts`)."""
+    current = config.to_dict()
+    differ = resume_conflicts(saved, config)
     if differ:
         raise FerclError(
             "--resume with different settings: "

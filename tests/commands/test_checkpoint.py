@@ -13,7 +13,7 @@ import torch
 from typer.testing import CliRunner
 
 from fercl_cli.cli import app
-from fercl_cli.demo.chain import run_pretraining
+from fercl_cli.demo.runs import run_pretraining
 from fercl_cli.train import checkpoint
 from fercl_cli.train.config import resolve
 from tests.evaluate.data import INPUT_SIZE, make_fer2013_csv

@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fercl_cli.cli import app
-from fercl_cli.demo.chain import METRICS, TASKS
+from fercl_cli.demo.runs import TASKS
+from fercl_cli.demo.table import COLUMNS
 
 runner = CliRunner()
 STAGES = ["sample", "preprocess", "swap", "describe", "pretrain", "evaluate", "report"]
@@ -58,7 +59,7 @@ def test_quick_demo_runs_every_stage_and_reports_finite_numbers(quick):
     assert pretrain["swapped_views"] > 0 and math.isfinite(pretrain["last_epoch_loss"])
     assert 0 <= pretrain["contrastive_accuracy"] <= 1 and pretrain["chance_accuracy"] == 1 / 15
     assert len(by_stage["evaluate"]["outputs"]) == 2 * len(TASKS)
-    assert [(r["task"], r["metric"]) for r in summary["results"]] == [(m.task, m.metric) for m in METRICS]
+    assert [(r["task"], r["metric"]) for r in summary["results"]] == [(m.task, m.metric) for m in COLUMNS]
     for row in summary["results"]:
         for value in (row["demo"]["mean"], row["random"]["mean"]):
             assert value is not None and math.isfinite(value), row

@@ -41,6 +41,8 @@ def test_merge_joins_shards(tmp_path):
     assert FaceStore(out).n_clips == 8
     again = runner.invoke(cli.app, ["store", "merge", str(tmp_path / "c.h5"), *map(str, shards)])
     assert again.exit_code == 0 and "clips" in again.output and "identities" in again.output
+    assert f"merging frames: {payload['frames']}/{payload['frames']}" in again.stderr
+    assert "merging frames" not in result.stderr
     overlap = runner.invoke(
         cli.app, ["store", "merge", str(tmp_path / "d.h5"), str(shards[0]), str(shards[0])]
     )

@@ -211,3 +211,19 @@ def test_bad_arch_names_are_one_line_listing_the_valid_ones():
         with pytest.raises(FerclError) as error:
             call()
         assert str(error.value) == message
+
+
+def test_expected_hash_is_the_hash_evaluation_records_without_loading(tmp_path: Path):
+    from fercl_cli.evaluate.backbones import expected_hash
+
+    run = make_checkpoint(tmp_path / "run")
+    loaded = resolve_backbone(str(run)).hash
+    assert expected_hash(str(run), None) == loaded == expected_hash(str(run / "last.pt"), "resnet18")
+    torch.save(models.resnet18(weights=None).state_dict(), tmp_path / "r18.pth")
+    assert (
+        expected_hash(f"torchvision:{tmp_path / 'r18.pth'}", None)
+        == resolve_backbone(f"torchvision:{tmp_path / 'r18.pth'}").hash
+    )
+    assert expected_hash("random", "resnet18") == "random-bn512:resnet18:0"
+    assert expected_hash("random-raw", "smallcnn", seed=2) == "random:smallcnn:2"
+    assert expected_hash("pixels", None).startswith("pixels:")

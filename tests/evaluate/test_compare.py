@@ -9,12 +9,11 @@ from fercl_cli.evaluate.compare import (
     PAPER_SOURCE,
     Column,
     compare,
-    format_cell,
     table_cells,
     to_json,
     to_markdown,
 )
-from fercl_cli.evaluate.results import RESULTS_FORMAT
+from fercl_cli.evaluate.results import RESULTS_FORMAT, format_cell
 
 
 def write_result(

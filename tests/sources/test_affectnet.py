@@ -9,7 +9,8 @@ import skimage.data
 from fercl_cli.errors import FerclError
 from fercl_cli.faces.align import align_face
 from fercl_cli.faces.template import MEAN_SHAPE
-from fercl_cli.sources.affectnet import AffectNetCsv, box_crop, open_affectnet, parse_landmarks
+from fercl_cli.sources.affectnet import AffectNetCsv, box_crop, parse_landmarks
+from fercl_cli.sources.affectnet_release import open_affectnet
 
 HEADER = (
     "subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal"

@@ -8,8 +8,9 @@ import pytest
 from fercl_cli.errors import FerclError
 from fercl_cli.faces.align import align_face
 from fercl_cli.faces.template import MEAN_SHAPE
-from fercl_cli.sources.affectnet import affectnet_release, box_crop, open_affectnet
+from fercl_cli.sources.affectnet import box_crop
 from fercl_cli.sources.affectnet_npy import AffectNetNpySet, npy_layout, open_affectnet_npy
+from fercl_cli.sources.affectnet_release import affectnet_release, open_affectnet
 
 LANDMARKS = (MEAN_SHAPE * 24.0 + (48.0, 40.0)).astype(np.float32)
 

@@ -163,3 +163,18 @@ def _recording(built, build):
         return built[-1]
 
     return record
+
+
+def test_resume_conflicts_name_what_changes_the_computation(tiny_store, tmp_path):
+    from fercl_cli.train.loop import resume_conflicts
+
+    saved = _config(tiny_store, tmp_path / "a", epochs=2).to_dict()
+    assert resume_conflicts(saved, _config(tiny_store, tmp_path / "b", epochs=2, workers=1)) == []
+    longer = _config(tiny_store, tmp_path / "a", epochs=3)
+    assert resume_conflicts(saved, longer) == []  # a longer run may go on ...
+    assert resume_conflicts(saved, longer, extend=False) == ["epochs"]  # ... but is not a fresh one
+    assert resume_conflicts(saved, _config(tiny_store, tmp_path / "a", epochs=1)) == ["epochs"]
+    assert resume_conflicts(saved, _config(tiny_store, tmp_path / "a", epochs=2, lr=1e-2, seed=5)) == [
+        "lr",
+        "seed",
+    ]

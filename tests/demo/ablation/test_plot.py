@@ -1,9 +1,17 @@
 import cv2
 import numpy as np
 
-from fercl_cli.demo.ablation import CONFIGS, summarise
-from fercl_cli.demo.plot import COLOURS, HEADER, PANEL_H, PANEL_W, render_ablation, write_ablation_png
-from tests.demo.test_ablation import FLOOR, PAPER_ORDER, fake_runs
+from fercl_cli.demo.ablation.configs import CONFIGS
+from fercl_cli.demo.ablation.plot import (
+    COLOURS,
+    HEADER,
+    PANEL_H,
+    PANEL_W,
+    render_ablation,
+    write_ablation_png,
+)
+from fercl_cli.demo.ablation.summary import summarise
+from tests.factories.ablation import FLOOR, PAPER_ORDER, fake_runs
 
 
 def test_panels_show_every_configuration_and_the_floor(tmp_path):

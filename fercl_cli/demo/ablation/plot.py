@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from fercl_cli.demo.ablation import CONFIGS, AblationSummary, metric_key
-from fercl_cli.demo.chain import METRICS, MetricSpec
+from fercl_cli.demo.ablation.configs import CONFIGS
+from fercl_cli.demo.ablation.summary import AblationSummary
+from fercl_cli.demo.table import COLUMNS
 from fercl_cli.errors import FerclError
+from fercl_cli.evaluate.results import Measure
 
 PANEL_W, PANEL_H = 400, 300
 LEFT, RIGHT, TOP, BOTTOM = 58, 12, 34, 46
@@ -47,16 +49,16 @@ def _dashed(canvas: np.ndarray, y: int, x0: int, x1: int) -> None:
         cv2.line(canvas, (x, y), (min(x + 5, x1), y), GREY, 1, cv2.LINE_AA)
 
 
-def _panel(spec: MetricSpec, summary: AblationSummary) -> np.ndarray:
+def _panel(measure: Measure, summary: AblationSummary) -> np.ndarray:
     """uint8 [PANEL_H, PANEL_W, 3] BGR panel of one column."""
     import cv2
 
     canvas = np.full((PANEL_H, PANEL_W, 3), 255, np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
-    scale = 100.0 if spec.percent else 1.0
-    key = metric_key(spec)
-    better = "higher is better" if spec.better == "higher" else "LOWER is better"
-    cv2.putText(canvas, f"{spec.short} ({better})", (LEFT, 20), font, 0.45, INK, 1, cv2.LINE_AA)
+    scale = 100.0 if measure.percent else 1.0
+    key = measure.key
+    better = "higher is better" if measure.direction == "higher" else "LOWER is better"
+    cv2.putText(canvas, f"{measure.short} ({better})", (LEFT, 20), font, 0.45, INK, 1, cv2.LINE_AA)
     cells = [summary.cells[c.key][key] for c in CONFIGS]
     floor = summary.floor.get(key)
     points = [v * scale for cell in cells for v in cell["values"] if v is not None]
@@ -81,7 +83,7 @@ def _panel(spec: MetricSpec, summary: AblationSummary) -> np.ndarray:
     for tick in _ticks(low, high):
         y = to_y(tick)
         cv2.line(canvas, (x0 - 4, y), (x0, y), INK, 1)
-        label = f"{tick:.0f}" if spec.percent else f"{tick:.2f}"
+        label = f"{tick:.0f}" if measure.percent else f"{tick:.2f}"
         size = cv2.getTextSize(label, font, FONT_SCALE, 1)[0]
         cv2.putText(canvas, label, (x0 - 8 - size[0], y + 4), font, FONT_SCALE, INK, 1, cv2.LINE_AA)
     if floor is not None:
@@ -112,7 +114,7 @@ def render_ablation(summary: AblationSummary) -> np.ndarray:
     import cv2
 
     columns = 3
-    panels = [_panel(spec, summary) for spec in METRICS]
+    panels = [_panel(measure, summary) for measure in COLUMNS]
     rows = math.ceil(len(panels) / columns)
     canvas = np.full((HEADER + rows * PANEL_H, columns * PANEL_W, 3), 255, np.uint8)
     seeds = max((c["n"] for cells in summary.cells.values() for c in cells.values()), default=0)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fercl_cli.demo.ablation.configs import BASELINE, FULL, TIMEAUG_HARDNEG
 from fercl_cli.evaluate.intervals import (
     REPLICATES,
     Interval,
@@ -31,13 +32,12 @@ from fercl_cli.evaluate.intervals import (
     paired_difference,
     score_interval,
 )
-from fercl_cli.evaluate.results import seed_runs
+from fercl_cli.evaluate.results import Measure, Results
 
-EXPRESSION = "affectnet/macro_f1"
-IDENTITY = "lfw/accuracy"
+EXPRESSION = Measure("affectnet", "macro_f1").key
+IDENTITY = Measure("lfw", "accuracy").key
 CONTROL_POINTS = 0.10
-BASELINE, TIMEAUG_HARDNEG, FULL = "simclr", "timeaug-hardneg", "all-four"
-Results = Mapping[str, Mapping[str, Any]]  # task → one evaluation results dictionary
+TaskResults = Mapping[str, Mapping[str, Any]]  # task → one evaluation results dictionary
 
 
 @dataclass(frozen=True)
@@ -50,32 +50,26 @@ class Rule:
     passed: bool
 
 
-def _column(key: str) -> tuple[str, str, str | None]:
-    """``"affectnet-va/valence_ccc"`` → (task, metric, regression target or None)."""
-    task, metric = key.split("/")
-    target = metric.removesuffix("_ccc") if metric.endswith("_ccc") else None
-    return task, metric, target
-
-
-def _score(result: Mapping[str, Any], metric: str) -> Score:
+def _score(result: Results, metric: str) -> Score:
     if metric == "accuracy":
         return accuracy_score
     if metric == "macro_f1":
-        return macro_f1_score(len(result["data"]["class_names"]))
+        return macro_f1_score(result.n_classes)
     if metric.endswith("_ccc"):
         return ccc_score
     raise ValueError(f"no bootstrap score for the metric {metric!r}")
 
 
-def _runs(per_seed: Sequence[Results], key: str) -> tuple[list[SeedRun], Score]:
+def _runs(per_seed: Sequence[TaskResults], key: str) -> tuple[list[SeedRun], Score]:
     """The test rows of every pretraining seed's evaluation of column ``key`` (one run each)."""
-    task, metric, target = _column(key)
-    runs = [run for results in per_seed for run in seed_runs(results[task], target)]
-    return runs, _score(per_seed[0][task], metric)
+    measure = Measure.of(key)
+    target = measure.metric.removesuffix("_ccc") if measure.metric.endswith("_ccc") else None
+    runs = [run for results in per_seed for run in Results(results[measure.task]).seed_runs(target)]
+    return runs, _score(Results(per_seed[0][measure.task]), measure.metric)
 
 
 def cell_intervals(
-    per_seed: Sequence[Results], columns: Sequence[str], replicates: int = REPLICATES
+    per_seed: Sequence[TaskResults], columns: Sequence[str], replicates: int = REPLICATES
 ) -> dict[str, dict[str, Any]]:
     """Column key → :class:`~fercl_cli.evaluate.intervals.Interval` dict of one configuration (or the floor,
     as a one-seed sequence)."""
@@ -86,7 +80,9 @@ def cell_intervals(
     return out
 
 
-def _difference(first: Sequence[Results], second: Sequence[Results], key: str, replicates: int) -> Interval:
+def _difference(
+    first: Sequence[TaskResults], second: Sequence[TaskResults], key: str, replicates: int
+) -> Interval:
     runs_a, score = _runs(first, key)
     runs_b, _ = _runs(second, key)
     if len(runs_b) < len(runs_a) and len(runs_a) % len(runs_b) == 0:
@@ -102,7 +98,7 @@ def _points(interval: Interval) -> str:
 
 
 def decide(
-    configs: Mapping[str, Sequence[Results]], floor: Results, replicates: int = REPLICATES
+    configs: Mapping[str, Sequence[TaskResults]], floor: TaskResults, replicates: int = REPLICATES
 ) -> dict[str, Any]:
     """The rules and the verdict.
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fercl_cli.demo.rules import cell_intervals, decide
+from fercl_cli.demo.ablation.rules import cell_intervals, decide
 
 CLASSES = 4
 ROWS = 400
@@ -98,8 +98,10 @@ def _all_tasks(rng, expression_skill: float, identity_skill: float) -> dict:
 
 
 def test_the_ablation_summary_prints_intervals_in_every_cell_and_the_computed_verdict():
-    from fercl_cli.demo.ablation import CONFIGS, markdown, summarise
-    from fercl_cli.demo.chain import METRICS
+    from fercl_cli.demo.ablation.configs import CONFIGS
+    from fercl_cli.demo.ablation.summary import summarise
+    from fercl_cli.demo.ablation.table import markdown
+    from fercl_cli.demo.table import COLUMNS as METRICS
 
     rng = np.random.default_rng(5)
     skills = {c.key: (0.45 + 0.08 * i, 0.95 - 0.05 * i) for i, c in enumerate(CONFIGS)}
@@ -128,8 +130,10 @@ def _summarised(results: dict, value: float) -> dict:
 
 
 def test_reference_rows_sit_around_the_configurations_with_their_own_intervals():
-    from fercl_cli.demo.ablation import CONFIGS, summarise, table
-    from fercl_cli.demo.chain import METRICS
+    from fercl_cli.demo.ablation.configs import CONFIGS
+    from fercl_cli.demo.ablation.summary import summarise
+    from fercl_cli.demo.ablation.table import table
+    from fercl_cli.demo.table import COLUMNS as METRICS
 
     rng = np.random.default_rng(6)
     raw = {c.key: [_all_tasks(rng, 0.6, 0.6)] for c in CONFIGS}
