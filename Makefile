@@ -41,7 +41,7 @@ demo: install
 
 # The paper's claim tested at small scale: the testbed profile (factorised corpus, small CNN), 6 configurations
 # x 3 seeds, floors and a supervised ceiling, computed verdict; rewrites the ablation section of
-# docs/benchmarks.md. About 25 min to prepare the testbed, then about 75 min on 2 CPU cores.
+# docs/benchmarks.md. About 30 min to prepare the testbed, then about 66 min on 2 CPU cores.
 ABLATION_DIR ?= fercl-demo
 ablation: install
 	$(VENV)/bin/fercl demo --profile testbed --ablation --dir $(ABLATION_DIR) --write docs/benchmarks.md

@@ -78,7 +78,7 @@ def demo(
         None,
         "--profile",
         help="quick | standard (default) | testbed: the factorised testbed and a small CNN, the profile whose "
-        "ablation tests the paper's claim (about 25 min to prepare, 75 min for --ablation on 2 cores).",
+        "ablation tests the paper's claim (about 30 min to prepare, 66 min for --ablation on 2 cores).",
     ),
     ablation: bool = typer.Option(
         False, "--ablation", help="Also pretrain the paper's 6 configurations × 3 seeds and compare them."
